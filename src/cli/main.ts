@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+
+import { migrateDown, migrateToLatest } from '../store/migrations.js'
+import { openDatabase } from '../store/open-database.js'
+
+const USAGE = `Usage: jwt-logout migrate <up|down> [options]
+
+Applies (up) or reverts the latest (down) of jwt-logout's migrations.
+
+Options:
+  --database-url URL  PostgreSQL connection string (default: the DATABASE_URL variable)
+  --data-dir DIR      folder of an embedded PGlite database, used when no URL is given
+                      (default: the DATA_DIR variable)
+  -h, --help          print this help
+
+Exit codes: 0 success, 1 a migration or the database failed, 2 invalid usage.`
+
+/** Runs the CLI with `args` (without node and the script) and returns the exit code. */
+export async function runCli(args: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        'database-url': { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  if (parsed.values.help) {
+    console.log(USAGE)
+    return 0
+  }
+
+  const [command, direction, ...extra] = parsed.positionals
+  if (command !== 'migrate' || (direction !== 'up' && direction !== 'down') || extra.length > 0) {
+    console.error(`Unknown command: ${JSON.stringify(parsed.positionals.join(' '))}\n\n${USAGE}`)
+    return 2
+  }
+
+  const databaseUrl = parsed.values['database-url'] ?? process.env.DATABASE_URL
+  const dataDir = parsed.values['data-dir'] ?? process.env.DATA_DIR
+  if (!databaseUrl && !dataDir) {
+    console.error('No database given: set DATABASE_URL (or pass --database-url), or --data-dir for an embedded database.')
+    return 2
+  }
+
+  const database = await openDatabase({ databaseUrl, dataDir })
+  try {
+    const results = direction === 'up' ? await migrateToLatest(database.db) : await migrateDown(database.db)
+    if (results.length === 0) console.log(`Nothing to migrate ${direction} in ${database.description}.`)
+    for (const result of results) console.log(`Migrated ${direction}: ${result.migrationName} (${database.description})`)
+    return 0
+  } catch (error) {
+    console.error(`Failed: ${(error as Error).message}`)
+    return 1
+  } finally {
+    await database.close()
+  }
+}
+
+process.exitCode = await runCli(process.argv.slice(2))

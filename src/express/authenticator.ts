@@ -1,0 +1,51 @@
+import type { CutoffCache } from '../cache/cutoff-cache.js'
+import { UnauthorizedError } from '../errors/unauthorized-error.js'
+import { effectiveCutoff } from '../store/cutoff-store.js'
+import type { VerifiedToken } from '../token/claims.js'
+import type { TokenVerifier } from '../token/token-verifier.js'
+
+/** Result of authenticating a token: its verified claims and whether a logout has revoked it. */
+export interface Authentication {
+  token: VerifiedToken
+  revoked: boolean
+}
+
+/**
+ * Verifies a token, then compares its issue time with the later of the user's
+ * and the session's cutoff. A token issued at or before the cutoff is revoked.
+ */
+export class Authenticator {
+  readonly #verifier: TokenVerifier
+  readonly #cache: CutoffCache
+
+  constructor(verifier: TokenVerifier, cache: CutoffCache) {
+    this.#verifier = verifier
+    this.#cache = cache
+  }
+
+  /**
+   * @throws UnauthorizedError when the token fails verification.
+   * @throws StoreUnavailableError when the cutoff is not cached and the store fails.
+   */
+  async authenticate(token: string): Promise<Authentication> {
+    // Signature first: only a token we signed may cost a database query.
+    const verified = await this.#verifier.verify(token)
+
+    // A cache hit needs no await, so the common case adds no microtask turn.
+    const cutoffs = this.#cache.peek(verified.userId) ?? (await this.#cache.load(verified.userId))
+    const revoked = verified.issuedAtMicros <= effectiveCutoff(cutoffs, verified.sessionId)
+    return { token: verified, revoked }
+  }
+
+  /**
+   * Like `authenticate`, but a revoked token is an error too.
+   * @throws UnauthorizedError with code `token_revoked` for a revoked token.
+   */
+  async requireValid(token: string): Promise<VerifiedToken> {
+    const { token: verified, revoked } = await this.authenticate(token)
+    if (revoked) {
+      throw new UnauthorizedError('token_revoked', 'The token was revoked by a logout; log in again to get a new one.')
+    }
+    return verified
+  }
+}

@@ -1,0 +1,23 @@
+import './express/request-auth.js'
+
+export { createJwtLogout, type JwtLogout } from './jwt-logout.js'
+export type { JwtLogoutOptions } from './options.js'
+export type { Clock } from './clock.js'
+export type { HmacAlgorithm, TokenOptions } from './token/token-options.js'
+export { ISSUED_AT_MICROS_CLAIM, type VerifiedClaims, type VerifiedToken } from './token/claims.js'
+export type { IssuedToken, IssueTokenOptions } from './token/token-issuer.js'
+export { JwtLogoutError, type ErrorCode } from './errors/jwt-logout-error.js'
+export { UnauthorizedError, type UnauthorizedCode } from './errors/unauthorized-error.js'
+export { InvalidRequestError, type InvalidRequestCode } from './errors/invalid-request-error.js'
+export { StoreUnavailableError } from './errors/store-unavailable-error.js'
+export type { CutoffDatabase, SessionLogoutsTable, UserLogoutsTable } from './store/schema.js'
+export {
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
+  MigrationError,
+  createMigrator,
+  migrateDown,
+  migrateToLatest,
+} from './store/migrations.js'
+export { PGliteDialect } from './store/pglite-dialect.js'
+export { openDatabase, type DatabaseSettings, type OpenDatabase } from './store/open-database.js'

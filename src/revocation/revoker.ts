@@ -1,0 +1,69 @@
+import type { CutoffCache } from '../cache/cutoff-cache.js'
+import type { MicrosecondClock } from '../clock.js'
+import type { CutoffStore } from '../store/cutoff-store.js'
+
+/** Token settings that decide how long a session's cutoff must be remembered. */
+export interface RetentionSettings {
+  /** Maximum token age in seconds, when configured. */
+  maxTokenAgeSeconds: number | undefined
+  /** Clock tolerance in seconds: a token is still accepted this long after its `exp`. */
+  clockToleranceSeconds: number
+}
+
+/**
+ * Writes cutoffs to the store, then applies them to this process's cache, so
+ * that this process rejects a revoked token from the moment the write returns.
+ */
+export class Revoker {
+  readonly #store: CutoffStore
+  readonly #cache: CutoffCache
+  readonly #clock: MicrosecondClock
+  readonly #retention: RetentionSettings
+
+  constructor(store: CutoffStore, cache: CutoffCache, clock: MicrosecondClock, retention: RetentionSettings) {
+    this.#store = store
+    this.#cache = cache
+    this.#clock = clock
+    this.#retention = retention
+  }
+
+  /**
+   * Revokes every token of `userId` issued up to now, or up to `notBefore`
+   * (microseconds) when that is later, and returns the cutoff written.
+   */
+  async revokeUser(userId: string, notBefore = 0): Promise<number> {
+    const cutoff = Math.max(this.#clock.next(), notBefore)
+    await this.#store.revokeUser(userId, cutoff)
+    this.#cache.applyUserCutoff(userId, cutoff)
+    return cutoff
+  }
+
+  /**
+   * Revokes every token of one session issued up to now, or up to `notBefore`
+   * when that is later, and returns the cutoff written. `tokenExpiresAt` is the
+   * `exp` of the session's token in microseconds; see #retainUntil for how long
+   * the store keeps the row.
+   */
+  async revokeSession(userId: string, sessionId: string, tokenExpiresAt: number, notBefore = 0): Promise<number> {
+    const cutoff = Math.max(this.#clock.next(), notBefore)
+    await this.#store.revokeSession(userId, sessionId, cutoff, this.#retainUntil(cutoff, tokenExpiresAt))
+    this.#cache.applySessionCutoff(userId, sessionId, cutoff)
+    return cutoff
+  }
+
+  /**
+   * Returns when a session cutoff may be forgotten, in microseconds: after the
+   * session's token has expired, plus the clock tolerance, and, when a maximum
+   * token age is set, after every token issued before the cutoff is too old.
+   */
+  #retainUntil(cutoff: number, tokenExpiresAt: number): number {
+    const { maxTokenAgeSeconds, clockToleranceSeconds } = this.#retention
+    let retainUntil = Math.max(tokenExpiresAt, cutoff)
+    if (maxTokenAgeSeconds !== undefined) {
+      retainUntil = Math.max(retainUntil, cutoff + maxTokenAgeSeconds * 1_000_000)
+    }
+    // NOTE: without maxTokenAgeSeconds, an older token of the same session whose exp is later
+    // than this token's becomes valid again once the row is deleted; logout-all has no such gap.
+    return retainUntil + clockToleranceSeconds * 1_000_000
+  }
+}

@@ -1,0 +1,108 @@
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
+import type { Logger } from 'pino'
+import { pinoHttp } from 'pino-http'
+
+import { JwtLogoutError } from '../errors/jwt-logout-error.js'
+import type { JwtLogout } from '../jwt-logout.js'
+import type { DemoUsers } from './demo-users.js'
+
+/** What the demo app is built from. */
+export interface AppDependencies {
+  jwtLogout: JwtLogout
+  users: DemoUsers
+  logger: Logger
+}
+
+/**
+ * Builds the runnable server's Express app, mounting jwt-logout the way an
+ * application would: a login route that issues tokens, a protected route,
+ * the two logout routes, a health check and the error handlers.
+ */
+export function createApp({ jwtLogout, users, logger }: AppDependencies): Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.use(pinoHttp({ logger, customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info') }))
+
+  app.post('/login', express.json({ limit: '16kb' }), createLogin(jwtLogout, users))
+  app.get('/me', jwtLogout.requireAuth, (req, res) => {
+    const { sub, sid, iat, exp, jti } = req.auth!
+    res.json({ sub, sid, iat, exp, jti })
+  })
+  app.post('/logout', jwtLogout.logout)
+  app.post('/logout-all', jwtLogout.logoutAll)
+  app.get('/healthz', createHealthCheck(jwtLogout, logger))
+
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', message: `No route for ${req.method} ${req.path}.` })
+  })
+  app.use(logServerErrors)
+  app.use(jwtLogout.errorHandler)
+  app.use(renderOtherErrors)
+  return app
+}
+
+function createLogin(jwtLogout: JwtLogout, users: DemoUsers): RequestHandler {
+  return function login(req, res, next) {
+    const body: unknown = req.body
+    const username = (body as { username?: unknown } | undefined)?.username
+    const password = (body as { password?: unknown } | undefined)?.password
+    if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
+      res.status(400).json({
+        error: 'invalid_request',
+        message: 'Send a JSON body {"username": "...", "password": "..."} with Content-Type: application/json.',
+      })
+      return
+    }
+
+    users
+      .verify(username, password)
+      .then(async (valid) => {
+        if (!valid) {
+          res.status(401).json({ error: 'invalid_credentials', message: 'The username or password is wrong.' })
+          return
+        }
+        const issued = await jwtLogout.issueToken(username)
+        res.json({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn })
+      })
+      .catch(next)
+  }
+}
+
+function createHealthCheck(jwtLogout: JwtLogout, logger: Logger): RequestHandler {
+  return function healthCheck(_req, res) {
+    jwtLogout.checkStore().then(
+      () => res.json({ status: 'ok', store: 'ok' }),
+      (error: unknown) => {
+        logger.error({ err: error }, 'health check failed: the store is unavailable')
+        res.status(503).set('Retry-After', '1').json({ status: 'unavailable', store: 'unavailable' })
+      },
+    )
+  }
+}
+
+/** Logs the errors that become 5xx answers, with their cause; client errors are logged by pino-http. */
+const logServerErrors: ErrorRequestHandler = (error, req, _res, next) => {
+  const status = (error as { status?: unknown }).status
+  if (!(typeof status === 'number' && status < 500)) {
+    req.log.error({ err: error, cause: (error as Error).cause }, 'request failed')
+  }
+  next(error)
+}
+
+/** Renders errors that jwt-logout's handler passed on: body parsing failures and bugs. */
+const renderOtherErrors: ErrorRequestHandler = (error, _req, res, next) => {
+  if (res.headersSent) {
+    next(error)
+    return
+  }
+  const { status, type } = error as { status?: unknown; type?: unknown }
+  if (type === 'entity.parse.failed') {
+    res.status(400).json({ error: 'invalid_request', message: 'The request body is not valid JSON.' })
+  } else if (type === 'entity.too.large') {
+    res.status(413).json({ error: 'invalid_request', message: 'The request body is larger than 16 KB.' })
+  } else if (typeof status === 'number' && status >= 400 && status < 500 && !(error instanceof JwtLogoutError)) {
+    res.status(status).json({ error: 'invalid_request', message: (error as Error).message })
+  } else {
+    res.status(500).json({ error: 'internal_error', message: 'The server failed to handle the request; see its log.' })
+  }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import type { Server } from 'node:http'
+
+import { pino, type Logger } from 'pino'
+
+import { createJwtLogout } from '../jwt-logout.js'
+import { migrateToLatest } from '../store/migrations.js'
+import { openDatabase, type OpenDatabase } from '../store/open-database.js'
+import { ConfigError, loadConfig, type ServerConfig } from './config.js'
+import { createApp } from './create-app.js'
+import { DemoUsers } from './demo-users.js'
+
+/** Header and cookie values are credentials; pino replaces them in every log line. */
+const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]']
+
+async function main(): Promise<void> {
+  const logger = pino({ level: 'info', redact: REDACTED_PATHS })
+
+  let config: ServerConfig
+  let users: DemoUsers
+  try {
+    config = loadConfig(process.env)
+    users = DemoUsers.parse(config.demoUsers)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    logger.fatal(`Invalid configuration: ${error.message}`)
+    process.exitCode = 2
+    return
+  }
+  logger.level = config.logLevel
+  if (config.jwtSecretGenerated) {
+    logger.warn('JWT_SECRET is not set, so a random secret was generated: tokens stop working when the server restarts')
+  }
+
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
+    onIdleError: (error) => logger.error({ err: error }, 'an idle database connection failed'),
+  })
+  try {
+    if (config.migrateOnStart) await migrate(database, logger)
+  } catch (error) {
+    logger.fatal({ err: error }, `Migrating ${database.description} failed`)
+    await database.close()
+    process.exitCode = 1
+    return
+  }
+
+  const jwtLogout = createJwtLogout({
+    db: database.db,
+    secret: config.jwtSecret,
+    tokenLifetimeSeconds: config.tokenLifetimeSeconds,
+    cacheMaxUsers: config.cacheMaxUsers,
+    cacheTtlMs: config.cacheTtlMs,
+  })
+  const app = createApp({ jwtLogout, users, logger })
+
+  const server = app.listen(config.port, config.host)
+  server.once('listening', () => {
+    const address = server.address()
+    const port = typeof address === 'object' && address !== null ? address.port : config.port
+    logger.info({ url: `http://${formatHost(config.host)}:${port}`, database: database.description, users: users.names }, 'jwt-logout server started')
+  })
+  server.once('error', (error) => {
+    logger.fatal({ err: error }, `Failed to listen on ${config.host}:${config.port}`)
+    void database.close().finally(() => (process.exitCode = 1))
+  })
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void shutdown(server, database, logger, signal))
+  }
+}
+
+async function migrate(database: OpenDatabase, logger: Logger): Promise<void> {
+  const results = await migrateToLatest(database.db)
+  for (const result of results) logger.info({ migration: result.migrationName }, 'migration applied')
+}
+
+/** Stops accepting connections, lets requests in flight finish, then closes the database. */
+async function shutdown(server: Server, database: OpenDatabase, logger: Logger, signal: string): Promise<void> {
+  logger.info({ signal }, 'jwt-logout server stopping')
+  server.closeIdleConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  await database.close()
+  logger.info('jwt-logout server stopped')
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}
+
+await main()

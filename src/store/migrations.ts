@@ -1,0 +1,67 @@
+import { Migrator, type Kysely, type MigrationResult } from 'kysely'
+
+import { migrations } from '../../migrations/index.js'
+
+/**
+ * Names of Kysely's bookkeeping tables for jwt-logout. They differ from
+ * Kysely's defaults so that the host app's own Kysely migrations never see
+ * jwt-logout's, and the other way round.
+ */
+export const MIGRATION_TABLE = 'jwt_logout_migration'
+export const MIGRATION_LOCK_TABLE = 'jwt_logout_migration_lock'
+
+/** A migration failed; `migrationName` names it and `cause` holds the database error. */
+export class MigrationError extends Error {
+  readonly code = 'migration_failed'
+  readonly migrationName: string | undefined
+  /** The migrations that ran before the failure. */
+  readonly results: readonly MigrationResult[]
+
+  constructor(message: string, migrationName: string | undefined, results: readonly MigrationResult[], cause: unknown) {
+    super(message, { cause })
+    this.name = 'MigrationError'
+    this.migrationName = migrationName
+    this.results = results
+  }
+}
+
+/** Returns a Kysely Migrator over jwt-logout's migrations and bookkeeping tables. */
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  })
+}
+
+/**
+ * Applies every pending migration and returns what ran.
+ * @throws MigrationError naming the migration that failed.
+ */
+export async function migrateToLatest(db: Kysely<any>): Promise<readonly MigrationResult[]> {
+  return checked('up', await createMigrator(db).migrateToLatest())
+}
+
+/**
+ * Reverts the latest applied migration and returns what ran (nothing when none is applied).
+ * @throws MigrationError naming the migration that failed.
+ */
+export async function migrateDown(db: Kysely<any>): Promise<readonly MigrationResult[]> {
+  return checked('down', await createMigrator(db).migrateDown())
+}
+
+function checked(
+  direction: 'up' | 'down',
+  { error, results = [] }: { error?: unknown; results?: MigrationResult[] },
+): readonly MigrationResult[] {
+  if (error === undefined) return results
+
+  const failed = results.find((result) => result.status === 'Error')?.migrationName
+  const detail = error instanceof Error ? error.message : String(error)
+  const message =
+    failed === undefined
+      ? `Migrating ${direction} failed before any migration ran: ${detail}`
+      : `Migration ${failed} failed (${direction}): ${detail}`
+  throw new MigrationError(message, failed, results, error)
+}

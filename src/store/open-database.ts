@@ -1,0 +1,90 @@
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+
+import { PGliteDialect } from './pglite-dialect.js'
+import type { CutoffDatabase } from './schema.js'
+
+/** Where the cutoffs live: a PostgreSQL server, or an embedded PGlite database. */
+export interface DatabaseSettings {
+  /** PostgreSQL connection string. Without it, an embedded PGlite database is used. */
+  databaseUrl?: string
+  /** Folder of the embedded database; it keeps every logout across restarts. In memory when omitted. */
+  dataDir?: string
+  /**
+   * Time to wait for a PostgreSQL connection, in milliseconds.
+   * @default 2000
+   */
+  connectTimeoutMs?: number
+  /**
+   * Time to wait for a PostgreSQL query before failing it, in milliseconds.
+   * @default 2000
+   */
+  queryTimeoutMs?: number
+  /**
+   * Maximum number of pooled PostgreSQL connections.
+   * @default 10
+   */
+  poolSize?: number
+  /** Receives errors of idle pooled connections, which otherwise have no caller to reach. */
+  onIdleError?: (error: Error) => void
+}
+
+/** An open database and how to close it. */
+export interface OpenDatabase {
+  db: Kysely<CutoffDatabase>
+  kind: 'postgres' | 'pglite'
+  /** Where the data is, without credentials, for logs. */
+  description: string
+  /** Closes the pool or the PGlite instance. */
+  close(): Promise<void>
+}
+
+/** Opens the PostgreSQL server at `databaseUrl`, or else the embedded database. */
+export async function openDatabase(settings: DatabaseSettings = {}): Promise<OpenDatabase> {
+  if (settings.databaseUrl !== undefined && settings.databaseUrl !== '') return openPostgres(settings.databaseUrl, settings)
+  return openPGlite(settings.dataDir)
+}
+
+function openPostgres(databaseUrl: string, settings: DatabaseSettings): OpenDatabase {
+  const queryTimeoutMs = settings.queryTimeoutMs ?? 2000
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: settings.poolSize ?? 10,
+    connectionTimeoutMillis: settings.connectTimeoutMs ?? 2000,
+    // The client-side timeout also fires when the network path is cut and the server cannot answer.
+    query_timeout: queryTimeoutMs,
+    statement_timeout: queryTimeoutMs,
+    keepAlive: true,
+  })
+  // An idle connection that breaks emits 'error' on the pool; unhandled, it would crash the process.
+  pool.on('error', (error) => settings.onIdleError?.(error))
+
+  const db = new Kysely<CutoffDatabase>({ dialect: new PostgresDialect({ pool }) })
+  return { db, kind: 'postgres', description: describePostgres(databaseUrl), close: () => db.destroy() }
+}
+
+async function openPGlite(dataDir: string | undefined): Promise<OpenDatabase> {
+  const pglite = await PGlite.create(dataDir)
+  const db = new Kysely<CutoffDatabase>({ dialect: new PGliteDialect(pglite) })
+  return {
+    db,
+    kind: 'pglite',
+    description: dataDir === undefined ? 'embedded PGlite in memory' : `embedded PGlite in ${dataDir}`,
+    close: async () => {
+      await db.destroy()
+      await pglite.close()
+    },
+  }
+}
+
+/** Returns the connection string without its password. */
+function describePostgres(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl)
+    if (url.password !== '') url.password = '***'
+    return `PostgreSQL at ${url.toString()}`
+  } catch {
+    return 'PostgreSQL (connection string not shown)'
+  }
+}

@@ -1,0 +1,166 @@
+import type { webcrypto } from 'node:crypto'
+
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
+
+import type { Clock } from '../clock.js'
+import { UnauthorizedError } from '../errors/unauthorized-error.js'
+import { ISSUED_AT_MICROS_CLAIM, type VerifiedClaims, type VerifiedToken } from './claims.js'
+import { importHmacKeys } from './hmac-keys.js'
+import type { ResolvedTokenOptions } from './token-options.js'
+
+type CryptoKey = webcrypto.CryptoKey
+
+/**
+ * Verifies compact JWS tokens: signature, pinned algorithm, `exp`, `nbf`,
+ * optional `iss`, `aud` and maximum age, then the claims that the cutoff check
+ * relies on. It never touches the database, so unsigned input stops here.
+ */
+export class TokenVerifier {
+  readonly #options: ResolvedTokenOptions
+  readonly #clock: Clock | undefined
+  readonly #joseOptions: JWTVerifyOptions
+  readonly #keysReady: Promise<Map<string, CryptoKey>>
+  #keys: Map<string, CryptoKey> | undefined
+
+  /** @param clock A custom clock; without one, jose and the `iat` check read the system time. */
+  constructor(options: ResolvedTokenOptions, clock?: Clock) {
+    this.#options = options
+    this.#clock = clock
+    // Built once: jose reads these options on every call, and a fresh object per request is waste.
+    this.#joseOptions = {
+      algorithms: options.algorithms,
+      issuer: options.issuer,
+      audience: options.audience,
+      clockTolerance: options.clockToleranceSeconds,
+      maxTokenAge: options.maxTokenAgeSeconds,
+      requiredClaims: ['sub', 'iat', 'exp'],
+    }
+    this.#keysReady = importHmacKeys(options.secret, options.algorithms).then((keys) => (this.#keys = keys))
+  }
+
+  /** Returns the key for signing with `algorithm`, imported once. */
+  async signingKey(algorithm: string): Promise<CryptoKey> {
+    const keys = this.#keys ?? (await this.#keysReady)
+    const key = keys.get(algorithm)
+    if (key === undefined) throw new TypeError(`algorithm ${algorithm} is not configured`)
+    return key
+  }
+
+  /**
+   * Verifies `token` and returns its claims.
+   * @throws UnauthorizedError with code `invalid_token` or `token_expired`.
+   */
+  async verify(token: string): Promise<VerifiedToken> {
+    if (token.length > this.#options.maxTokenLength) {
+      throw new UnauthorizedError(
+        'invalid_token',
+        `The token is ${token.length} characters long; the maximum is ${this.#options.maxTokenLength}.`,
+      )
+    }
+
+    const keys = this.#keys ?? (await this.#keysReady)
+    const options = this.#clock === undefined ? this.#joseOptions : { ...this.#joseOptions, currentDate: new Date(this.#clock()) }
+
+    let payload: JWTPayload
+    try {
+      const result = await jwtVerify(token, (header) => keyFor(keys, header.alg), options)
+      payload = result.payload
+    } catch (error) {
+      throw toUnauthorizedError(error)
+    }
+
+    return this.#checkClaims(payload)
+  }
+
+  #checkClaims(payload: JWTPayload): VerifiedToken {
+    const userId = checkIdentifierClaim(payload, 'sub', this.#options.maxClaimLength)
+    const sessionId = payload.sid === undefined ? undefined : checkIdentifierClaim(payload, 'sid', this.#options.maxClaimLength)
+
+    // jose has checked that iat and exp are finite numbers; these are the checks it leaves out.
+    const iat = payload.iat as number
+    const exp = payload.exp as number
+    const nowSeconds = (this.#clock ?? Date.now)() / 1000
+    if (iat > nowSeconds + this.#options.clockToleranceSeconds) {
+      // A token dated in the future would count as issued after every logout.
+      throw new UnauthorizedError('invalid_token', 'The token\'s "iat" claim is in the future; check the issuer\'s clock.')
+    }
+
+    return {
+      claims: payload as VerifiedClaims,
+      userId,
+      sessionId,
+      issuedAtMicros: issuedAtMicros(payload, iat),
+      expiresAtMicros: Math.floor(exp * 1_000_000),
+    }
+  }
+}
+
+function keyFor(keys: Map<string, CryptoKey>, algorithm: string | undefined): CryptoKey {
+  const key = algorithm === undefined ? undefined : keys.get(algorithm)
+  // jose checks the algorithm against the allowed list before it asks for the key, so this is a safety net.
+  if (key === undefined) throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed')
+  return key
+}
+
+/** Checks a claim that identifies a user or session and is stored as PostgreSQL `text`. */
+function checkIdentifierClaim(payload: JWTPayload, claim: 'sub' | 'sid', maxLength: number): string {
+  const value = payload[claim]
+  if (typeof value !== 'string' || value === '') {
+    throw new UnauthorizedError('invalid_token', `The token's "${claim}" claim must be a non-empty string.`)
+  }
+  if (value.length > maxLength) {
+    throw new UnauthorizedError(
+      'invalid_token',
+      `The token's "${claim}" claim is ${value.length} characters long; the maximum is ${maxLength}.`,
+    )
+  }
+  // PostgreSQL text cannot hold NUL, and a lone surrogate would be stored as U+FFFD, aliasing another id.
+  if (value.includes('\u0000') || !value.isWellFormed()) {
+    throw new UnauthorizedError(
+      'invalid_token',
+      `The token's "${claim}" claim contains a NUL character or invalid UTF-16, which no user id may contain.`,
+    )
+  }
+  return value
+}
+
+/** Returns the issue time in microseconds; see VerifiedToken.issuedAtMicros. */
+function issuedAtMicros(payload: JWTPayload, iat: number): number {
+  const precise = payload[ISSUED_AT_MICROS_CLAIM]
+  const wholeSeconds = Math.floor(iat)
+  if (precise === undefined) return wholeSeconds * 1_000_000
+
+  if (typeof precise !== 'number' || !Number.isSafeInteger(precise) || Math.floor(precise / 1_000_000) !== wholeSeconds) {
+    throw new UnauthorizedError(
+      'invalid_token',
+      `The token's "${ISSUED_AT_MICROS_CLAIM}" claim must be an integer number of microseconds within the "iat" second.`,
+    )
+  }
+  return precise
+}
+
+/** Maps a jose failure to the 401 that the client gets; anything else is a bug and is rethrown. */
+function toUnauthorizedError(error: unknown): Error {
+  if (!(error instanceof errors.JOSEError)) return error as Error
+
+  if (error instanceof errors.JWTExpired) {
+    const message =
+      error.claim === 'iat' ? 'The token is older than the maximum token age.' : 'The token has expired.'
+    return new UnauthorizedError('token_expired', message, { cause: error })
+  }
+
+  return new UnauthorizedError('invalid_token', describeJoseError(error), { cause: error })
+}
+
+function describeJoseError(error: InstanceType<typeof errors.JOSEError>): string {
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return `The token has no "${error.claim}" claim, which is required.`
+    if (error.claim === 'nbf') return 'The token is not valid yet: its "nbf" claim is in the future.'
+    if (error.reason === 'unexpected') return `The token's "${error.claim}" claim does not match the expected value.`
+    return `The token's "${error.claim}" claim is invalid.`
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm that is not allowed.'
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The token\'s signature is invalid.'
+  if (error instanceof errors.JOSENotSupported) return 'The token uses a header or algorithm that is not supported.'
+  return 'The token is malformed: expected a signed JWT in compact form.'
+}
