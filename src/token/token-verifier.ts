@@ -156,7 +156,9 @@ function describeJoseError(error: InstanceType<typeof errors.JOSEError>): string
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.reason === 'missing') return `The token has no "${error.claim}" claim, which is required.`
     if (error.claim === 'nbf') return 'The token is not valid yet: its "nbf" claim is in the future.'
-    if (error.reason === 'unexpected') return `The token's "${error.claim}" claim does not match the expected value.`
+    if (error.claim === 'iss' || error.claim === 'aud') {
+      return `The token's "${error.claim}" claim does not match the expected value.`
+    }
     return `The token's "${error.claim}" claim is invalid.`
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm that is not allowed.'

@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto'
+
 import express, { type Express } from 'express'
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose'
 
@@ -47,4 +49,14 @@ export function nowSeconds(): number {
 /** Returns the number of cutoff lookups among `queries`. */
 export function countCutoffLookups(queries: readonly string[]): number {
   return queries.filter((query) => /^select/i.test(query) && query.includes('user_logouts')).length
+}
+
+/**
+ * Builds an HS256-signed compact JWS from raw header and payload objects, for
+ * headers that jose refuses to produce, such as an unknown `crit` extension.
+ */
+export function signRawToken(header: object, payload: object, secret = TEST_SECRET): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const signingInput = `${encode(header)}.${encode(payload)}`
+  return `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`
 }
