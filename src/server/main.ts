@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs'
 import type { Server } from 'node:http'
 
 import { pino, type Logger } from 'pino'
@@ -15,6 +16,12 @@ const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.
 
 async function main(): Promise<void> {
   const logger = pino({ level: 'info', redact: REDACTED_PATHS })
+
+  // Variables already set in the environment win over the file.
+  if (existsSync('.env')) {
+    process.loadEnvFile('.env')
+    logger.info('read settings from .env')
+  }
 
   let config: ServerConfig
   let users: DemoUsers

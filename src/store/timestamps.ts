@@ -13,7 +13,11 @@ export function formatMicros(micros: number): string {
   return `${iso.slice(0, -1)}${String(extraMicros).padStart(3, '0')}Z`
 }
 
-/** Selects a timestamptz column as whole microseconds since the epoch, as `bigint`. */
+/**
+ * Selects a timestamptz column as whole microseconds since the epoch, as `bigint`.
+ * Exact from PostgreSQL 14 on, where `extract` returns `numeric`; before that it
+ * returned float8, which can be off by a microsecond.
+ */
 export function micros(column: string): RawBuilder<string | number> {
   return sql<string | number>`(extract(epoch from ${sql.ref(column)}) * 1000000)::bigint`
 }
