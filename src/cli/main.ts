@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util'
+import { inspect, parseArgs } from 'node:util'
 
 import { migrateDown, migrateToLatest } from '../store/migrations.js'
 import { openDatabase } from '../store/open-database.js'
@@ -10,7 +10,8 @@ Applies (up) or reverts the latest (down) of jwt-logout's migrations.
 
 Options:
   --database-url URL  PostgreSQL connection string (default: the DATABASE_URL variable)
-  --data-dir DIR      folder of an embedded PGlite database, used when no URL is given
+  --data-dir DIR      folder of an embedded PGlite database; used when no URL is given,
+                      and over DATABASE_URL when passed explicitly
                       (default: the DATA_DIR variable)
   -h, --help          print this help
 
@@ -44,25 +45,38 @@ export async function runCli(args: string[]): Promise<number> {
     return 2
   }
 
-  const databaseUrl = parsed.values['database-url'] ?? process.env.DATABASE_URL
-  const dataDir = parsed.values['data-dir'] ?? process.env.DATA_DIR
+  // An explicit option wins over the environment, so --data-dir is not overridden by an exported DATABASE_URL.
+  const explicitDataDir = parsed.values['data-dir']
+  const databaseUrl = parsed.values['database-url'] ?? (explicitDataDir === undefined ? process.env.DATABASE_URL : undefined)
+  const dataDir = explicitDataDir ?? process.env.DATA_DIR
   if (!databaseUrl && !dataDir) {
     console.error('No database given: set DATABASE_URL (or pass --database-url), or --data-dir for an embedded database.')
     return 2
   }
 
-  const database = await openDatabase({ databaseUrl, dataDir })
+  let database
+  try {
+    database = await openDatabase({ databaseUrl, dataDir })
+  } catch (error) {
+    console.error(`Failed to open the database: ${describeError(error)}`)
+    return 1
+  }
   try {
     const results = direction === 'up' ? await migrateToLatest(database.db) : await migrateDown(database.db)
     if (results.length === 0) console.log(`Nothing to migrate ${direction} in ${database.description}.`)
     for (const result of results) console.log(`Migrated ${direction}: ${result.migrationName} (${database.description})`)
     return 0
   } catch (error) {
-    console.error(`Failed: ${(error as Error).message}`)
+    console.error(`Failed: ${describeError(error)}`)
     return 1
   } finally {
     await database.close()
   }
+}
+
+/** Returns an error's message, or its inspected form for errors without one (PGlite's file system errors). */
+function describeError(error: unknown): string {
+  return error instanceof Error && error.message !== '' ? error.message : inspect(error)
 }
 
 process.exitCode = await runCli(process.argv.slice(2))

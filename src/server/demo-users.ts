@@ -32,13 +32,14 @@ export class DemoUsers {
    */
   static parse(text: string): DemoUsers {
     const users = new Map<string, StoredPassword>()
-    for (const pair of text.split(',')) {
+    for (const [index, pair] of text.split(',').entries()) {
       const entry = pair.trim()
       const separator = entry.indexOf(':')
       const name = entry.slice(0, separator)
       const password = entry.slice(separator + 1)
+      // The entry is not echoed: it may hold a password.
       if (separator < 1 || password === '') {
-        throw new ConfigError('DEMO_USERS', `expected comma-separated name:password pairs, got ${JSON.stringify(entry)}`)
+        throw new ConfigError('DEMO_USERS', `expected comma-separated name:password pairs, but entry ${index + 1} is not one`)
       }
       if (users.has(name)) throw new ConfigError('DEMO_USERS', `user ${JSON.stringify(name)} is listed twice`)
       users.set(name, hashPassword(password))

@@ -39,13 +39,20 @@ async function main(): Promise<void> {
     logger.warn('JWT_SECRET is not set, so a random secret was generated: tokens stop working when the server restarts')
   }
 
-  const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    connectTimeoutMs: config.databaseConnectTimeoutMs,
-    queryTimeoutMs: config.databaseQueryTimeoutMs,
-    onIdleError: (error) => logger.error({ err: error }, 'an idle database connection failed'),
-  })
+  let database: OpenDatabase
+  try {
+    database = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      connectTimeoutMs: config.databaseConnectTimeoutMs,
+      queryTimeoutMs: config.databaseQueryTimeoutMs,
+      onIdleError: (error) => logger.error({ err: error }, 'an idle database connection failed'),
+    })
+  } catch (error) {
+    logger.fatal({ err: error }, 'Opening the database failed')
+    process.exitCode = 1
+    return
+  }
   try {
     if (config.migrateOnStart) await migrate(database, logger)
   } catch (error) {
@@ -75,8 +82,15 @@ async function main(): Promise<void> {
     void database.close().finally(() => (process.exitCode = 1))
   })
 
+  // A second signal during shutdown must not close the database twice.
+  let stopping: Promise<void> | undefined
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void shutdown(server, database, logger, signal))
+    process.once(signal, () => {
+      stopping ??= shutdown(server, database, logger, signal).catch((error: unknown) => {
+        logger.error({ err: error }, 'jwt-logout server failed to stop cleanly')
+        process.exitCode = 1
+      })
+    })
   }
 }
 
