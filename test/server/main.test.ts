@@ -1,0 +1,232 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { buildForTest, type TestBuild } from '../support/build.js'
+import { runNode } from '../support/child-process.js'
+import { findFreePort, ServerProcess } from '../support/server-process.js'
+
+/** HS256 secret of the server under test: 48 bytes. */
+const JWT_SECRET = 'server-main-test-secret-0123456789-abcdefghijklm'
+
+/** Upper bound on start-up. Creating a PGlite data folder took about 5 s on a 2-core VM. */
+const START_TIMEOUT_MS = 60_000
+const STOP_TIMEOUT_MS = 20_000
+
+let build: TestBuild
+
+beforeAll(async () => {
+  build = await buildForTest()
+})
+
+afterAll(async () => {
+  await build?.remove()
+})
+
+/** A started server process and its base URL. */
+interface RunningServer {
+  process: ServerProcess
+  baseUrl: string
+}
+
+async function startServer(dataDir: string): Promise<RunningServer> {
+  const port = await findFreePort()
+  const child = ServerProcess.start(build.serverPath, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    JWT_SECRET,
+    LOG_LEVEL: 'info',
+  })
+  await child.waitForLog('jwt-logout server started', START_TIMEOUT_MS)
+  return { process: child, baseUrl: `http://127.0.0.1:${port}` }
+}
+
+async function login(server: RunningServer, username: string): Promise<string> {
+  const response = await fetch(`${server.baseUrl}/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: `${username}-password` }),
+  })
+  expect(response.status).toBe(200)
+  return ((await response.json()) as { access_token: string }).access_token
+}
+
+function send(server: RunningServer, method: 'GET' | 'POST', path: string, token: string): Promise<Response> {
+  return fetch(`${server.baseUrl}${path}`, { method, headers: { Authorization: `Bearer ${token}` } })
+}
+
+describe('server process', () => {
+  let dataDir: string
+  let first: RunningServer | undefined
+  let second: RunningServer | undefined
+  /** Every token issued in this describe, to look for in the logs. */
+  const tokens: string[] = []
+
+  // Tokens that the first run ends and the second run checks.
+  let aliceToken: string
+  let bobLoggedOut: string
+  let bobActive: string
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'jwt-logout-server-'))
+    first = await startServer(dataDir)
+  })
+
+  afterAll(async () => {
+    first?.process.kill()
+    second?.process.kill()
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+  })
+
+  // The steps share the two server processes and run in order.
+  it('logs its address and database', () => {
+    const started = first!.process.logs.find((log) => log.msg === 'jwt-logout server started')
+    expect(started).toMatchObject({
+      url: first!.baseUrl,
+      database: `embedded PGlite in ${dataDir}`,
+      users: ['alice', 'bob'],
+    })
+  })
+
+  it('applies both migrations', () => {
+    const migrations = first!.process.logs.filter((log) => log.msg === 'migration applied').map((log) => log.migration)
+    expect(migrations).toEqual(['0001_create_user_logouts', '0002_create_session_logouts'])
+  })
+
+  it('logs no generated-secret warning', () => {
+    expect(first!.process.output).not.toContain('JWT_SECRET is not set')
+  })
+
+  it('serves /me for a token', async () => {
+    aliceToken = await login(first!, 'alice')
+    tokens.push(aliceToken)
+
+    const response = await send(first!, 'GET', '/me', aliceToken)
+    expect(response.status).toBe(200)
+    expect(((await response.json()) as { sub: string }).sub).toBe('alice')
+  })
+
+  it('revokes it with logout-all', async () => {
+    const logout = await send(first!, 'POST', '/logout-all', aliceToken)
+    expect(logout.status).toBe(204)
+
+    const response = await send(first!, 'GET', '/me', aliceToken)
+    expect(response.status).toBe(401)
+    expect(((await response.json()) as { error: string }).error).toBe('token_revoked')
+  })
+
+  it('revokes one session with logout', async () => {
+    bobLoggedOut = await login(first!, 'bob')
+    bobActive = await login(first!, 'bob')
+    tokens.push(bobLoggedOut, bobActive)
+
+    const logout = await send(first!, 'POST', '/logout', bobLoggedOut)
+    expect(logout.status).toBe(204)
+
+    const response = await send(first!, 'GET', '/me', bobLoggedOut)
+    expect(response.status).toBe(401)
+    expect(((await response.json()) as { error: string }).error).toBe('token_revoked')
+  })
+
+  it('exits 0 on SIGTERM', async () => {
+    expect(await first!.process.stop(STOP_TIMEOUT_MS)).toBe(0)
+  })
+
+  it('logs the stop', () => {
+    expect(first!.process.logs.map((log) => log.msg)).toContain('jwt-logout server stopped')
+  })
+
+  it(
+    'restarts on the same data',
+    async () => {
+      second = await startServer(dataDir)
+      const migrations = second.process.logs.filter((log) => log.msg === 'migration applied')
+      expect(migrations).toEqual([])
+    },
+    START_TIMEOUT_MS + 10_000,
+  )
+
+  it('keeps logout-all after restart', async () => {
+    const response = await send(second!, 'GET', '/me', aliceToken)
+    expect(response.status).toBe(401)
+    expect(((await response.json()) as { error: string }).error).toBe('token_revoked')
+  })
+
+  it('keeps logout after restart', async () => {
+    const response = await send(second!, 'GET', '/me', bobLoggedOut)
+    expect(response.status).toBe(401)
+    expect(((await response.json()) as { error: string }).error).toBe('token_revoked')
+  })
+
+  it('keeps other sessions after restart', async () => {
+    const response = await send(second!, 'GET', '/me', bobActive)
+    expect(response.status).toBe(200)
+  })
+
+  it('accepts a new login after restart', async () => {
+    const token = await login(second!, 'alice')
+    tokens.push(token)
+
+    const response = await send(second!, 'GET', '/me', token)
+    expect(response.status).toBe(200)
+  })
+
+  it('exits 0 again on SIGTERM', async () => {
+    expect(await second!.process.stop(STOP_TIMEOUT_MS)).toBe(0)
+  })
+
+  it('logs requests with redacted auth', () => {
+    const requests = [...first!.process.logs, ...second!.process.logs].filter((log) => log.msg === 'request completed')
+    const authorization = requests.map((log) => (log.req as { headers: Record<string, unknown> }).headers.authorization)
+    expect(authorization).toContain('[Redacted]')
+  })
+
+  it('never logs a token', () => {
+    const output = first!.process.output + second!.process.output
+    for (const token of tokens) expect(output).not.toContain(token)
+  })
+
+  it('never logs a token signature', () => {
+    // The signature alone is enough to spot a token that was cut or re-encoded.
+    const output = first!.process.output + second!.process.output
+    for (const token of tokens) expect(output).not.toContain(token.split('.')[2])
+  })
+
+  it('never logs JWT_SECRET', () => {
+    expect(first!.process.output + second!.process.output).not.toContain(JWT_SECRET)
+  })
+})
+
+describe('server with invalid config', () => {
+  const shortSecret = 'too-short-secret'
+  // The server should exit before it opens the database. The temporary DATA_DIR keeps a failing test from creating ./data.
+  let dataDir: string
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'jwt-logout-server-'))
+  })
+
+  afterAll(async () => {
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it('exits 2 naming JWT_SECRET', async () => {
+    const result = await runNode(build.serverPath, [], { PORT: '0', DATA_DIR: dataDir, JWT_SECRET: shortSecret })
+    expect(result.code).toBe(2)
+    expect(result.stdout).toContain('Invalid configuration: JWT_SECRET: must be at least 32 bytes long')
+  })
+
+  it('never logs the short secret', async () => {
+    const result = await runNode(build.serverPath, [], { PORT: '0', DATA_DIR: dataDir, JWT_SECRET: shortSecret })
+    expect(result.stdout + result.stderr).not.toContain(shortSecret)
+  })
+
+  it('exits 2 naming DEMO_USERS', async () => {
+    const result = await runNode(build.serverPath, [], { PORT: '0', DATA_DIR: dataDir, JWT_SECRET, DEMO_USERS: 'alice' })
+    expect(result.code).toBe(2)
+    expect(result.stdout).toContain('Invalid configuration: DEMO_USERS: expected comma-separated name:password pairs')
+  })
+})
