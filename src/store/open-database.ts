@@ -1,11 +1,11 @@
 import { PGlite } from '@electric-sql/pglite'
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 
 import { PGliteDialect } from './pglite-dialect.js'
 import type { CutoffDatabase } from './schema.js'
 
-/** Where the cutoffs live: a PostgreSQL server, or an embedded PGlite database. */
+/** Location of the cutoffs: a PostgreSQL server, or an embedded PGlite database. */
 export interface DatabaseSettings {
   /** PostgreSQL connection string. Without it, an embedded PGlite database is used. */
   databaseUrl?: string
@@ -34,7 +34,7 @@ export interface DatabaseSettings {
 export interface OpenDatabase {
   db: Kysely<CutoffDatabase>
   kind: 'postgres' | 'pglite'
-  /** Where the data is, without credentials, for logs. */
+  /** Location of the data, without credentials, for logs. */
   description: string
   /** Closes the pool or the PGlite instance. */
   close(): Promise<void>
@@ -52,7 +52,7 @@ function openPostgres(databaseUrl: string, settings: DatabaseSettings): OpenData
     connectionString: databaseUrl,
     max: settings.poolSize ?? 10,
     connectionTimeoutMillis: settings.connectTimeoutMs ?? 2000,
-    // The client-side timeout also fires when the network path is cut and the server cannot answer.
+    // The client-side timeout also fires when the network path is cut and the server cannot reply.
     query_timeout: queryTimeoutMs,
     statement_timeout: queryTimeoutMs,
     keepAlive: true,
@@ -60,8 +60,38 @@ function openPostgres(databaseUrl: string, settings: DatabaseSettings): OpenData
   // An idle connection that breaks emits 'error' on the pool; unhandled, it would crash the process.
   pool.on('error', (error) => settings.onIdleError?.(error))
 
-  const db = new Kysely<CutoffDatabase>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<CutoffDatabase>({ dialect: new PostgresDialect({ pool: discardBrokenConnections(pool) }) })
   return { db, kind: 'postgres', description: describePostgres(databaseUrl), close: () => db.destroy() }
+}
+
+/**
+ * Wraps `pool` so that a connection whose query failed without a reply from
+ * the server (pg's client-side read timeout, a reset) is destroyed when Kysely
+ * releases it. pg keeps such a client waiting for the lost reply, so reusing it
+ * would time out every later query on it, even after the network recovers.
+ */
+function discardBrokenConnections(pool: pg.Pool): PostgresPool {
+  return {
+    connect: async () => {
+      const client = await pool.connect()
+      let broken = false
+      const wrapped = {
+        query: async (sqlText: string, parameters: readonly unknown[]) => {
+          try {
+            return await client.query(sqlText, [...parameters])
+          } catch (error) {
+            // A DatabaseError is a reply from the server, so the connection is still in sync.
+            if (!(error instanceof pg.DatabaseError)) broken = true
+            throw error
+          }
+        },
+        release: (destroy?: boolean) => client.release(destroy === true || broken),
+      }
+      // Kysely uses the cursor overload of query() only when the dialect has a `cursor` option, which is not set here.
+      return wrapped as unknown as PostgresPoolClient
+    },
+    end: () => pool.end(),
+  }
 }
 
 async function openPGlite(dataDir: string | undefined): Promise<OpenDatabase> {
