@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type MigrationResult } from 'kysely'
+import { Migrator, sql, type Kysely, type MigrationResult, type MigrationResultSet } from 'kysely'
 
 import { migrations } from '../../migrations/index.js'
 
@@ -10,7 +10,7 @@ import { migrations } from '../../migrations/index.js'
 export const MIGRATION_TABLE = 'jwt_logout_migration'
 export const MIGRATION_LOCK_TABLE = 'jwt_logout_migration_lock'
 
-/** A migration failed; `migrationName` names it and `cause` holds the database error. */
+/** A migration failed. `migrationName` names it and `cause` contains the database error. */
 export class MigrationError extends Error {
   readonly code = 'migration_failed'
   readonly migrationName: string | undefined
@@ -25,13 +25,19 @@ export class MigrationError extends Error {
   }
 }
 
-/** Returns a Kysely Migrator over jwt-logout's migrations and bookkeeping tables. */
-export function createMigrator(db: Kysely<any>): Migrator {
+/**
+ * Returns a Kysely Migrator over jwt-logout's migrations and bookkeeping tables.
+ * @param schema Schema of the bookkeeping tables. Without it, Kysely (0.28) looks
+ *   them up by name in every schema of the database, so the tables of another
+ *   schema make it skip creating them in this one.
+ */
+export function createMigrator(db: Kysely<any>, schema?: string): Migrator {
   return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   })
 }
 
@@ -40,7 +46,7 @@ export function createMigrator(db: Kysely<any>): Migrator {
  * @throws MigrationError naming the migration that failed.
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<readonly MigrationResult[]> {
-  return checked('up', await createMigrator(db).migrateToLatest())
+  return checked('up', await migrateInCurrentSchema(db, (migrator) => migrator.migrateToLatest()))
 }
 
 /**
@@ -48,7 +54,25 @@ export async function migrateToLatest(db: Kysely<any>): Promise<readonly Migrati
  * @throws MigrationError naming the migration that failed.
  */
 export async function migrateDown(db: Kysely<any>): Promise<readonly MigrationResult[]> {
-  return checked('down', await createMigrator(db).migrateDown())
+  return checked('down', await migrateInCurrentSchema(db, (migrator) => migrator.migrateDown()))
+}
+
+/** Runs `migrate` with the bookkeeping tables in the schema where the migrations create their tables. */
+async function migrateInCurrentSchema(
+  db: Kysely<any>,
+  migrate: (migrator: Migrator) => Promise<MigrationResultSet>,
+): Promise<MigrationResultSet> {
+  let schema: string | null | undefined
+  try {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
+    schema = rows[0]?.schema
+  } catch (error) {
+    return { error }
+  }
+  if (schema == null) {
+    return { error: new Error('no schema in search_path exists; create the schema or fix search_path') }
+  }
+  return migrate(createMigrator(db, schema))
 }
 
 function checked(

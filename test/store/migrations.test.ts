@@ -2,7 +2,7 @@ import { Migrator, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrateDown, migrateToLatest } from '../../src/store/migrations.js'
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js'
+import { createTestDatabase, databaseKinds, postgresUrl, type TestDatabase } from '../support/databases.js'
 
 async function tableNames(database: TestDatabase): Promise<string[]> {
   const rows = await database.execute(
@@ -63,5 +63,23 @@ describe.each(databaseKinds())('migrations on %s', (kind) => {
     const ourRows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(database.db)
     expect(hostRows.rows.map((row) => row.name)).toEqual(['2024_01_01_create_widgets'])
     expect(ourRows.rows.map((row) => row.name)).toEqual(['0001_create_user_logouts', '0002_create_session_logouts'])
+  })
+})
+
+describe.skipIf(postgresUrl() === null)('migrations in several schemas', () => {
+  it('run beside another schema', async () => {
+    // Kysely looks its bookkeeping tables up in every schema unless told which one; the first schema's must not count.
+    const databases = [await createTestDatabase('postgres')]
+
+    try {
+      databases.push(await createTestDatabase('postgres'))
+      for (const database of databases) {
+        expect(await tableNames(database)).toEqual(
+          expect.arrayContaining(['user_logouts', 'session_logouts', MIGRATION_TABLE, MIGRATION_LOCK_TABLE]),
+        )
+      }
+    } finally {
+      await Promise.all(databases.map((database) => database.close()))
+    }
   })
 })

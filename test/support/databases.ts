@@ -41,7 +41,13 @@ export function postgresUrl(): string | null {
 export async function createTestDatabase(kind: DatabaseKind, { migrate = true } = {}): Promise<TestDatabase> {
   const database = kind === 'pglite' ? await createPGliteDatabase() : await createPostgresDatabase()
   if (migrate) {
-    await migrateToLatest(database.db)
+    try {
+      await migrateToLatest(database.db)
+    } catch (error) {
+      // Drops the schema or PGlite instance, which no caller would otherwise close.
+      await database.close()
+      throw error
+    }
     database.queries.length = 0
   }
   return database
