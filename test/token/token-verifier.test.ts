@@ -118,6 +118,18 @@ describe('TokenVerifier', () => {
     expect((await rejection(verifier.verify(missingIssuer))).message).toMatch(/no "iss" claim/)
   })
 
+  it('accepts each configured algorithm', async () => {
+    const secret = 'k'.repeat(64)
+    const verifier = createVerifier({ secret, algorithms: ['HS512', 'HS256'] })
+
+    for (const alg of ['HS256', 'HS512']) {
+      const token = await signToken(validClaims(), { header: { alg }, secret })
+      await expect(verifier.verify(token), alg).resolves.toMatchObject({ userId: 'alice' })
+    }
+    const hs384 = await signToken(validClaims(), { header: { alg: 'HS384' }, secret })
+    expect((await rejection(verifier.verify(hs384))).message).toMatch(/algorithm that is not allowed/)
+  })
+
   it('rejects tokens older than maxTokenAge', async () => {
     const verifier = createVerifier({ maxTokenAgeSeconds: 60 })
     const token = await signToken(validClaims({ iat: nowSeconds() - 120 }))
