@@ -17,9 +17,9 @@ import { TokenVerifier } from './token/token-verifier.js'
 export interface JwtLogout {
   /** Middleware for protected routes: sets `req.auth` or passes a 401 or 503 error to `next`. */
   requireAuth: RequestHandler
-  /** Handler that ends the session of the presented token and answers 204. */
+  /** Handler that ends the session of the presented token and responds with 204. */
   logout: RequestHandler
-  /** Handler that ends every session of the presented token's user and answers 204. */
+  /** Handler that ends every session of the presented token's user and responds with 204. */
   logoutAll: RequestHandler
   /** Error handler that renders jwt-logout's errors; mount it after your routes. */
   errorHandler: ErrorRequestHandler
@@ -37,7 +37,7 @@ export interface JwtLogout {
    * @param expiresAt When every token of the session has expired, in seconds since the epoch.
    */
   revokeSession(userId: string, sessionId: string, expiresAt: number): Promise<number>
-  /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
+  /** Resolves when the database responds; rejects with StoreUnavailableError otherwise. */
   checkStore(): Promise<void>
 }
 

@@ -6,7 +6,7 @@ import { resolveTokenOptions, type ResolvedTokenOptions, type TokenOptions } fro
 /** Options of `createJwtLogout`. */
 export interface JwtLogoutOptions extends TokenOptions {
   /**
-   * Kysely instance on the PostgreSQL (or PGlite) database that holds the
+   * Kysely instance on the PostgreSQL (or PGlite) database that contains the
    * jwt-logout tables. Run the migrations first. jwt-logout never closes it.
    */
   db: Kysely<any>
@@ -68,7 +68,7 @@ export function resolveOptions(options: JwtLogoutOptions): ResolvedOptions {
   }
   const db = options.db as unknown
   if (typeof db !== 'object' || db === null || typeof (db as Kysely<any>).selectFrom !== 'function') {
-    throw new TypeError('db is missing: pass the Kysely instance of the database that holds the jwt-logout tables')
+    throw new TypeError('db is missing: pass the Kysely instance of the database that contains the jwt-logout tables')
   }
   if (options.realm !== undefined && (typeof options.realm !== 'string' || !/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(options.realm))) {
     throw new TypeError('realm must be a string of printable ASCII characters without " or \\')

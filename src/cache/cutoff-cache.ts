@@ -121,7 +121,7 @@ export class CutoffCache {
   }
 
   /**
-   * Marks a load in flight as stale and forgets it, so that requests arriving
+   * Marks a load in flight as stale and removes it from the pending map, so that requests arriving
    * after the revocation start a fresh load instead of joining the stale one.
    */
   #invalidatePending(userId: string): void {

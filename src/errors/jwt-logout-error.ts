@@ -10,7 +10,7 @@ export type ErrorCode =
 
 /**
  * Base class of the errors that reject a request. Each carries the HTTP
- * `status` to answer with and a stable lowercase `code` that clients can
+ * `status` to respond with and a stable lowercase `code` that clients can
  * branch on; the message is for people and never contains the token.
  */
 export abstract class JwtLogoutError extends Error {

@@ -3,7 +3,7 @@ import { JwtLogoutError } from './jwt-logout-error.js'
 /**
  * The cutoff store (PostgreSQL) failed or timed out, so jwt-logout cannot
  * tell whether a token was revoked. Requests fail closed with a 503 and a
- * `Retry-After` header instead of being let through. `cause` holds the
+ * `Retry-After` header instead of being let through. `cause` contains the
  * driver error.
  */
 export class StoreUnavailableError extends JwtLogoutError {

@@ -7,7 +7,7 @@ import { readBearerToken } from './bearer-token.js'
 
 /**
  * Creates the handler that ends the session of the presented token (`sid`)
- * and answers 204. A token that is already revoked also gets 204 but writes
+ * and responds with 204. A token that is already revoked also gets 204 but writes
  * nothing, so a stolen old token cannot keep moving the cutoff.
  */
 export function createLogout(authenticator: Authenticator, revoker: Revoker): RequestHandler {
@@ -30,7 +30,7 @@ export function createLogout(authenticator: Authenticator, revoker: Revoker): Re
 
 /**
  * Creates the handler that ends every session of the presented token's user
- * and answers 204; an already revoked token gets 204 and writes nothing.
+ * and responds with 204. An already revoked token gets 204 and writes nothing.
  */
 export function createLogoutAll(authenticator: Authenticator, revoker: Revoker): RequestHandler {
   return function logoutAll(req, res, next) {

@@ -4,7 +4,7 @@ import type { JwtLogoutError } from '../errors/jwt-logout-error.js'
 import { StoreUnavailableError } from '../errors/store-unavailable-error.js'
 
 /**
- * Sends a rejected request's answer: the status, a JSON body
+ * Sends the response to a rejected request: the status, a JSON body
  * `{ "error": code, "message": text }`, a `WWW-Authenticate` challenge in the
  * form of RFC 6750 section 3 for 400 and 401, and `Retry-After` for 503.
  */

@@ -62,8 +62,8 @@ export class Revoker {
     if (maxTokenAgeSeconds !== undefined) {
       retainUntil = Math.max(retainUntil, cutoff + maxTokenAgeSeconds * 1_000_000)
     }
-    // NOTE: without maxTokenAgeSeconds, an older token of the same session whose exp is later
-    // than this token's becomes valid again once the row is deleted; logout-all has no such gap.
+    // NOTE: without maxTokenAgeSeconds, an older token of the same session may expire after this one.
+    // Once the row is deleted, that token is valid again. Logout-all has no such gap.
     return retainUntil + clockToleranceSeconds * 1_000_000
   }
 }

@@ -6,7 +6,7 @@ import { JwtLogoutError } from '../errors/jwt-logout-error.js'
 import type { JwtLogout } from '../jwt-logout.js'
 import type { DemoUsers } from './demo-users.js'
 
-/** What the demo app is built from. */
+/** Dependencies of the demo app. */
 export interface AppDependencies {
   jwtLogout: JwtLogout
   users: DemoUsers
@@ -80,7 +80,7 @@ function createHealthCheck(jwtLogout: JwtLogout, logger: Logger): RequestHandler
   }
 }
 
-/** Logs the errors that become 5xx answers, with their cause; client errors are logged by pino-http. */
+/** Logs the errors that become 5xx responses, with their cause. pino-http logs client errors. */
 const logServerErrors: ErrorRequestHandler = (error, req, _res, next) => {
   const status = (error as { status?: unknown }).status
   if (!(typeof status === 'number' && status < 500)) {

@@ -34,6 +34,6 @@ export interface CutoffStore {
    * it until `expiresAt` (microseconds), when every token of the session has expired.
    */
   revokeSession(userId: string, sessionId: string, cutoff: number, expiresAt: number): Promise<void>
-  /** Resolves when the store answers a trivial query. */
+  /** Resolves when the store completes a trivial query. */
   ping(): Promise<void>
 }

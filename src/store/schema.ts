@@ -24,7 +24,7 @@ export interface SessionLogoutsTable {
   expires_at: Timestamp
 }
 
-/** The tables jwt-logout owns, as Kysely sees them. */
+/** Kysely types of the tables that jwt-logout owns. */
 export interface CutoffDatabase {
   user_logouts: UserLogoutsTable
   session_logouts: SessionLogoutsTable

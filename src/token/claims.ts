@@ -30,9 +30,9 @@ export interface VerifiedToken {
   /** The value of `sid`, when the token has one. */
   sessionId: string | undefined
   /**
-   * Issue time in microseconds. From `iat_us` where present; otherwise the start
-   * of the `iat` second, so that a token of another issuer issued in the same
-   * second as a cutoff counts as issued before it (fails closed).
+   * Issue time in microseconds, from `iat_us` where present. Otherwise it is the
+   * start of the `iat` second, so a foreign token issued in the same second as a
+   * cutoff counts as issued before it and is rejected (fails closed).
    */
   issuedAtMicros: number
   /** Expiry time in microseconds, from `exp`. */

@@ -1,16 +1,16 @@
 import type { webcrypto } from 'node:crypto'
 
-type CryptoKey = webcrypto.CryptoKey
-
 import type { HmacAlgorithm } from './token-options.js'
+
+type CryptoKey = webcrypto.CryptoKey
 
 const HASH_OF: Record<HmacAlgorithm, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' }
 
 /**
  * Imports the shared secret once as a WebCrypto `CryptoKey` per algorithm.
  * jose re-imports a `Uint8Array` or `KeyObject` secret on every call, which
- * costs about a seventh of the middleware's throughput; a `CryptoKey` is used
- * as it is.
+ * cost about a seventh of the middleware's throughput when measured with jose
+ * 6.2 on Node 20 and 2 vCPUs. jose uses a `CryptoKey` as it is.
  */
 export async function importHmacKeys(
   secret: Uint8Array,

@@ -7,7 +7,7 @@ import { ISSUED_AT_MICROS_CLAIM } from './claims.js'
 import type { ResolvedTokenOptions } from './token-options.js'
 import type { TokenVerifier } from './token-verifier.js'
 
-/** What `issueToken` accepts besides the user id. */
+/** Options of `issueToken` besides the user id. */
 export interface IssueTokenOptions {
   /** Session id to put in `sid`. Omit it at login to start a new session with a random id. */
   sessionId?: string

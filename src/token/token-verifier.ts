@@ -21,7 +21,7 @@ export class TokenVerifier {
   readonly #joseOptions: JWTVerifyOptions
   readonly #keysReady: Promise<Map<string, CryptoKey>>
   #keys: Map<string, CryptoKey> | undefined
-  /** What jose gets: the key itself when one algorithm is allowed, which spares jose an await per call. */
+  /** Key passed to jose: the CryptoKey itself when one algorithm is allowed, which spares jose an await per call. */
   #verificationKey: CryptoKey | ((header: JWSHeaderParameters) => CryptoKey) | undefined
 
   /** @param clock A custom clock; without one, jose and the `iat` check read the system time. */
@@ -105,7 +105,7 @@ export class TokenVerifier {
 
 function keyFor(keys: Map<string, CryptoKey>, algorithm: string | undefined): CryptoKey {
   const key = algorithm === undefined ? undefined : keys.get(algorithm)
-  // jose checks the algorithm against the allowed list before it asks for the key, so this is a safety net.
+  // jose checks the algorithm against the allowed list before it calls this resolver, so this is a safety net.
   if (key === undefined) throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed')
   return key
 }
