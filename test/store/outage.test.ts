@@ -5,6 +5,10 @@ import request, { type Response } from 'supertest'
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 
 import type { JwtLogout } from '../../src/jwt-logout.js'
+import { pino } from 'pino'
+
+import { createApp } from '../../src/server/create-app.js'
+import { DemoUsers } from '../../src/server/demo-users.js'
 import { openDatabase } from '../../src/store/open-database.js'
 import { createTestDatabase, postgresUrl, withSearchPath, type TestDatabase } from '../support/databases.js'
 import { TcpProxy } from '../support/tcp-proxy.js'
@@ -231,6 +235,23 @@ describe.skipIf(databaseUrl === null)('store outage behind a TCP proxy', () => {
     expect(elapsedMs).toBeLessThan(MAX_OUTAGE_RESPONSE_MS)
     // The frozen connection never answers again; only discarding it lets the next request through.
     expect(afterRestore.status).toBe(200)
+  })
+
+  it('reports the outage on /healthz', async () => {
+    const { jwtLogout } = await openProxiedApp()
+    const server = createApp({ jwtLogout, users: DemoUsers.parse('alice:alice-password'), logger: pino({ level: 'silent' }) })
+    expect((await request(server).get('/healthz')).status).toBe(200)
+
+    proxy.cut('refuse')
+    const down = await request(server).get('/healthz')
+    proxy.restore()
+    const up = await pollForStatus(() => request(server).get('/healthz'), 200)
+
+    expect(down.status).toBe(503)
+    expect(down.body).toEqual({ status: 'unavailable', store: 'unavailable' })
+    expect(down.headers['retry-after']).toBe('1')
+    expect(up.status).toBe(200)
+    expect(up.body).toEqual({ status: 'ok', store: 'ok' })
   })
 
   it('reports broken idle connections', async () => {
