@@ -40,6 +40,10 @@ export async function runCli(args: string[]): Promise<number> {
   }
 
   const [command, direction, ...extra] = parsed.positionals
+  if (command === 'migrate' && direction === undefined) {
+    console.error(`Missing direction: run "jwt-logout migrate up" or "jwt-logout migrate down".\n\n${USAGE}`)
+    return 2
+  }
   if (command !== 'migrate' || (direction !== 'up' && direction !== 'down') || extra.length > 0) {
     console.error(`Unknown command: ${JSON.stringify(parsed.positionals.join(' '))}\n\n${USAGE}`)
     return 2

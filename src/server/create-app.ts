@@ -23,7 +23,8 @@ export function createApp({ jwtLogout, users, logger }: AppDependencies): Expres
   app.disable('x-powered-by')
   app.use(pinoHttp({ logger, customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info') }))
 
-  app.post('/login', express.json({ limit: '16kb' }), createLogin(jwtLogout, users))
+  // strict: false lets a JSON null or number through, so that it gets the same 400 as any other wrong body.
+  app.post('/login', express.json({ limit: '16kb', strict: false }), createLogin(jwtLogout, users))
   app.get('/me', jwtLogout.requireAuth, (req, res) => {
     const { sub, sid, iat, exp, jti } = req.auth!
     res.json({ sub, sid, iat, exp, jti })
@@ -73,7 +74,8 @@ function createHealthCheck(jwtLogout: JwtLogout, logger: Logger): RequestHandler
     jwtLogout.checkStore().then(
       () => res.json({ status: 'ok', store: 'ok' }),
       (error: unknown) => {
-        logger.error({ err: error }, 'health check failed: the store is unavailable')
+        const detail = (error as { detail?: unknown }).detail
+        logger.error({ err: error, detail }, `health check failed: ${typeof detail === 'string' ? detail : 'the store is unavailable'}`)
         res.status(503).set('Retry-After', '1').json({ status: 'unavailable', store: 'unavailable' })
       },
     )
@@ -84,7 +86,8 @@ function createHealthCheck(jwtLogout: JwtLogout, logger: Logger): RequestHandler
 const logServerErrors: ErrorRequestHandler = (error, req, _res, next) => {
   const status = (error as { status?: unknown }).status
   if (!(typeof status === 'number' && status < 500)) {
-    req.log.error({ err: error, cause: (error as Error).cause }, 'request failed')
+    const detail = (error as { detail?: unknown }).detail
+    req.log.error({ err: error, detail }, typeof detail === 'string' ? `request failed: ${detail}` : 'request failed')
   }
   next(error)
 }

@@ -5,7 +5,7 @@ import type { Server } from 'node:http'
 import { pino, type Logger } from 'pino'
 
 import { createJwtLogout } from '../jwt-logout.js'
-import { migrateToLatest } from '../store/migrations.js'
+import { migrateToLatest, pendingMigrations } from '../store/migrations.js'
 import { openDatabase, type OpenDatabase } from '../store/open-database.js'
 import { ConfigError, loadConfig, type ServerConfig } from './config.js'
 import { createApp } from './create-app.js'
@@ -49,14 +49,19 @@ async function main(): Promise<void> {
       onIdleError: (error) => logger.error({ err: error }, 'an idle database connection failed'),
     })
   } catch (error) {
-    logger.fatal({ err: error }, 'Opening the database failed')
+    logger.fatal({ err: error }, `Opening the database failed: ${(error as Error).message}`)
     process.exitCode = 1
     return
   }
   try {
-    if (config.migrateOnStart) await migrate(database, logger)
+    if (config.migrateOnStart) {
+      await migrate(database, logger)
+    } else {
+      await checkMigrations(database)
+    }
   } catch (error) {
-    logger.fatal({ err: error }, `Migrating ${database.description} failed`)
+    const action = config.migrateOnStart ? 'Migrating' : 'Checking the migrations of'
+    logger.fatal({ err: error }, `${action} ${database.description} failed: ${(error as Error).message}`)
     await database.close()
     process.exitCode = 1
     return
@@ -78,7 +83,7 @@ async function main(): Promise<void> {
     logger.info({ url: `http://${formatHost(config.host)}:${port}`, database: database.description, users: users.names }, 'jwt-logout server started')
   })
   server.once('error', (error) => {
-    logger.fatal({ err: error }, `Failed to listen on ${config.host}:${config.port}`)
+    logger.fatal({ err: error }, `Failed to listen on ${config.host}:${config.port}; set PORT to a free port`)
     void database.close().finally(() => (process.exitCode = 1))
   })
 
@@ -97,6 +102,16 @@ async function main(): Promise<void> {
 async function migrate(database: OpenDatabase, logger: Logger): Promise<void> {
   const results = await migrateToLatest(database.db)
   for (const result of results) logger.info({ migration: result.migrationName }, 'migration applied')
+}
+
+/** Fails start-up when migrations are pending, instead of answering every request with 503. */
+async function checkMigrations(database: OpenDatabase): Promise<void> {
+  const pending = await pendingMigrations(database.db)
+  if (pending.length > 0) {
+    throw new Error(
+      `migrations ${pending.join(', ')} are not applied; run \`npm run migrate\` or set MIGRATE_ON_START=true`,
+    )
+  }
 }
 
 /** Stops accepting connections, lets requests in flight finish, then closes the database. */

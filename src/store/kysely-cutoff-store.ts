@@ -27,7 +27,7 @@ export class KyselyCutoffStore implements CutoffStore {
           .where('expires_at', '>', formatMicros(now)),
       )
 
-    const rows = await run('load the cutoffs', () => query.execute())
+    const rows = await run(CHECK_FAILED, 'loading the cutoffs', () => query.execute())
     if (rows.length === 0) return NO_CUTOFFS
 
     let userCutoff = 0
@@ -54,7 +54,7 @@ export class KyselyCutoffStore implements CutoffStore {
           logged_out_at: sql`greatest(user_logouts.logged_out_at, excluded.logged_out_at)`,
         }),
       )
-    await run('record the logout', () => query.execute())
+    await run(WRITE_FAILED, 'recording the logout', () => query.execute())
   }
 
   async revokeSession(userId: string, sessionId: string, cutoff: number, expiresAt: number): Promise<void> {
@@ -72,26 +72,36 @@ export class KyselyCutoffStore implements CutoffStore {
           expires_at: sql`greatest(session_logouts.expires_at, excluded.expires_at)`,
         }),
       )
-    await run('record the session logout', () => query.execute())
+    await run(WRITE_FAILED, 'recording the session logout', () => query.execute())
   }
 
   async ping(): Promise<void> {
-    await run('reach the database', () => sql`select 1`.execute(this.#db))
+    // Selecting from both tables also reports missing migrations; limit 0 reads no rows.
+    const query = sql`select 1 from user_logouts, session_logouts limit 0`
+    await run(CHECK_FAILED, 'checking the tables', () => query.execute(this.#db))
   }
 }
 
 /** SQLSTATE of "relation does not exist": the migrations have not run. */
 const UNDEFINED_TABLE = '42P01'
 
-/** Runs a store operation and turns any failure into a StoreUnavailableError whose cause is the driver error. */
-async function run<T>(action: string, operation: () => Promise<T>): Promise<T> {
+const CHECK_FAILED = 'Cannot check whether the token was revoked because the revocation store is unavailable; retry later.'
+const WRITE_FAILED = 'Cannot record the logout because the revocation store is unavailable; retry later.'
+
+/**
+ * Runs a store operation and turns any failure into a StoreUnavailableError:
+ * `message` for the client, and a `detail` for the operator that names the
+ * operation, the driver's message and, for missing tables, the fix.
+ */
+async function run<T>(message: string, operation: string, execute: () => Promise<T>): Promise<T> {
   try {
-    return await operation()
+    return await execute()
   } catch (error) {
     const hint =
       (error as { code?: unknown }).code === UNDEFINED_TABLE
-        ? ' The jwt-logout tables are missing: run the migrations (npm run migrate).'
+        ? ' The jwt-logout tables are missing: run the migrations (jwt-logout migrate up).'
         : ''
-    throw new StoreUnavailableError(`Failed to ${action} in the token revocation store.${hint}`, { cause: error })
+    const detail = `${operation} failed: ${error instanceof Error ? error.message : String(error)}.${hint}`
+    throw new StoreUnavailableError(message, { cause: error, detail })
   }
 }

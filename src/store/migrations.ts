@@ -57,22 +57,36 @@ export async function migrateDown(db: Kysely<any>): Promise<readonly MigrationRe
   return checked('down', await migrateInCurrentSchema(db, (migrator) => migrator.migrateDown()))
 }
 
+/**
+ * Returns the names of the migrations not yet applied, in run order.
+ * @throws Error when the database cannot be read.
+ */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const migrator = createMigrator(db, await currentSchema(db))
+  const migrationInfos = await migrator.getMigrations()
+  return migrationInfos.filter((info) => info.executedAt === undefined).map((info) => info.name)
+}
+
 /** Runs `migrate` with the bookkeeping tables in the schema where the migrations create their tables. */
 async function migrateInCurrentSchema(
   db: Kysely<any>,
   migrate: (migrator: Migrator) => Promise<MigrationResultSet>,
 ): Promise<MigrationResultSet> {
-  let schema: string | null | undefined
+  let schema: string
   try {
-    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
-    schema = rows[0]?.schema
+    schema = await currentSchema(db)
   } catch (error) {
     return { error }
   }
-  if (schema == null) {
-    return { error: new Error('no schema in search_path exists; create the schema or fix search_path') }
-  }
   return migrate(createMigrator(db, schema))
+}
+
+/** Returns the first existing schema of the search_path, where unqualified tables are created. */
+async function currentSchema(db: Kysely<any>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
+  const schema = rows[0]?.schema
+  if (schema == null) throw new Error('no schema in search_path exists; create the schema or fix search_path')
+  return schema
 }
 
 function checked(

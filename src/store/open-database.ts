@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 
+import { lockDataDir } from './data-dir-lock.js'
 import { PGliteDialect } from './pglite-dialect.js'
 import type { CutoffDatabase } from './schema.js'
 
@@ -95,7 +96,15 @@ function discardBrokenConnections(pool: pg.Pool): PostgresPool {
 }
 
 async function openPGlite(dataDir: string | undefined): Promise<OpenDatabase> {
-  const pglite = await PGlite.create(dataDir)
+  const unlock = dataDir === undefined ? async () => {} : await lockDataDir(dataDir)
+  let pglite: PGlite
+  try {
+    pglite = await PGlite.create(dataDir)
+  } catch (error) {
+    await unlock()
+    throw error
+  }
+
   const db = new Kysely<CutoffDatabase>({ dialect: new PGliteDialect(pglite) })
   return {
     db,
@@ -104,6 +113,7 @@ async function openPGlite(dataDir: string | undefined): Promise<OpenDatabase> {
     close: async () => {
       await db.destroy()
       await pglite.close()
+      await unlock()
     },
   }
 }

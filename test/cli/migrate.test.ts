@@ -51,6 +51,12 @@ describe('migrate CLI usage', () => {
     expect(result.stderr).toContain(USAGE_START)
   })
 
+  it('rejects migrate without a direction', async () => {
+    const result = await runCli(['migrate'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('Missing direction: run "jwt-logout migrate up" or "jwt-logout migrate down".')
+  })
+
   it('rejects an extra argument', async () => {
     const result = await runCli(['migrate', 'up', 'now'])
     expect(result.code).toBe(2)

@@ -104,6 +104,13 @@ describe.each(databaseKinds())('demo app on %s', (kind) => {
       expect(response.body).toEqual({ error: 'invalid_request', message: 'The request body is not valid JSON.' })
     })
 
+    it.each(['null', '42', '"alice"', '[]'])('rejects JSON %s as the body', async (body) => {
+      const response = await request(app).post('/login').type('json').send(body)
+      expect(response.status).toBe(400)
+      expect(response.body.error).toBe('invalid_request')
+      expect(response.body.message).toMatch(/^Send a JSON body/)
+    })
+
     it('rejects a body over 16 KB', async () => {
       const body = { username: 'alice', password: 'x'.repeat(17 * 1024) }
       const response = await request(app).post('/login').send(body)

@@ -131,6 +131,12 @@ describe('server process', () => {
     expect(((await response.json()) as { error: string }).error).toBe('token_revoked')
   })
 
+  it('rejects a second server on DATA_DIR', async () => {
+    const result = await runNode(build.serverPath, [], { PORT: '0', DATA_DIR: dataDir, JWT_SECRET })
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain(`Opening the database failed: The embedded database in ${dataDir} is in use by process`)
+  })
+
   it('exits 0 on SIGTERM', async () => {
     expect(await first!.process.stop(STOP_TIMEOUT_MS)).toBe(0)
   })
@@ -222,6 +228,14 @@ describe('server with invalid config', () => {
   it('never logs the short secret', async () => {
     const result = await runNode(build.serverPath, [], { PORT: '0', DATA_DIR: dataDir, JWT_SECRET: shortSecret })
     expect(result.stdout + result.stderr).not.toContain(shortSecret)
+  })
+
+  it('exits 1 with pending migrations', async () => {
+    const result = await runNode(build.serverPath, [], { PORT: '0', DATA_DIR: dataDir, JWT_SECRET, MIGRATE_ON_START: 'false' })
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain(
+      'migrations 0001_create_user_logouts, 0002_create_session_logouts are not applied; run `npm run migrate` or set MIGRATE_ON_START=true',
+    )
   })
 
   it('exits 2 naming DEMO_USERS', async () => {

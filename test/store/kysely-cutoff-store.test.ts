@@ -106,7 +106,20 @@ describe.each(databaseKinds())('store without migrations on %s', (kind) => {
 
     expect(error).toBeInstanceOf(StoreUnavailableError)
     expect((error as StoreUnavailableError).code).toBe('store_unavailable')
-    expect((error as StoreUnavailableError).message).toMatch(/run the migrations \(npm run migrate\)/)
+    expect((error as StoreUnavailableError).message).toBe(
+      'Cannot check whether the token was revoked because the revocation store is unavailable; retry later.',
+    )
+    expect((error as StoreUnavailableError).detail).toMatch(/^loading the cutoffs failed: .*user_logouts/)
+    expect((error as StoreUnavailableError).detail).toMatch(/run the migrations \(jwt-logout migrate up\)/)
     expect((error as StoreUnavailableError).cause).toBeDefined()
+  })
+
+  it('fails ping without tables', async () => {
+    const store = new KyselyCutoffStore(database.db)
+
+    const error = await store.ping().catch((caught: unknown) => caught)
+
+    expect(error).toBeInstanceOf(StoreUnavailableError)
+    expect((error as StoreUnavailableError).detail).toMatch(/run the migrations/)
   })
 })
