@@ -6,7 +6,11 @@ import { Authenticator } from './express/authenticator.js'
 import { createErrorHandler } from './express/error-handler.js'
 import { createLogout, createLogoutAll } from './express/logout-handlers.js'
 import { createRequireAuth } from './express/require-auth.js'
-import { resolveOptions, type JwtLogoutOptions } from './options.js'
+import type { CutoffListener, ListenerState } from './invalidation/cutoff-listener.js'
+import { PGliteListener } from './invalidation/pglite-listener.js'
+import { PostgresListener } from './invalidation/postgres-listener.js'
+import { SILENT_LOGGER } from './logger.js'
+import { resolveOptions, type JwtLogoutOptions, type ResolvedOptions } from './options.js'
 import { Revoker } from './revocation/revoker.js'
 import { KyselyCutoffStore } from './store/kysely-cutoff-store.js'
 import type { VerifiedToken } from './token/claims.js'
@@ -39,6 +43,34 @@ export interface JwtLogout {
   revokeSession(userId: string, sessionId: string, expiresAt: number): Promise<number>
   /** Resolves when the database responds; rejects with StoreUnavailableError otherwise. */
   checkStore(): Promise<void>
+  /** Returns the state of the store and of the invalidation listener, for a health check. */
+  health(): Promise<Health>
+  /**
+   * Deletes session cutoffs that no token can need any more and returns how
+   * many it deleted. See PruneOptions.
+   */
+  pruneExpiredSessions(options?: PruneOptions): Promise<number>
+  /** Stops the invalidation listener. The `db` passed in stays open: its owner closes it. */
+  close(): Promise<void>
+}
+
+/** Health of the two connections jwt-logout depends on. */
+export interface Health {
+  store: 'ok' | 'unavailable'
+  /** `disabled` without the `listen` option. */
+  listener: ListenerState | 'disabled'
+}
+
+/** Options of `pruneExpiredSessions`. */
+export interface PruneOptions {
+  /** Rows deleted per statement. @default 1000 */
+  batchSize?: number
+  /**
+   * Extra time a row is kept after its `expires_at`, in milliseconds, to cover
+   * clock skew between the hosts that wrote the row and this one.
+   * @default 60000
+   */
+  marginMs?: number
 }
 
 /**
@@ -50,10 +82,10 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
   const wallClock = resolved.now ?? Date.now
 
   const clock = new MicrosecondClock(wallClock)
-  const store = new KyselyCutoffStore(resolved.db)
+  const store = new KyselyCutoffStore(resolved.db, { channel: resolved.notifyChannel })
   const cache = new CutoffCache(
     store,
-    { maxUsers: resolved.cacheMaxUsers, ttlMs: resolved.cacheTtlMs },
+    { maxUsers: resolved.cacheMaxUsers, ttlMs: resolved.cacheTtlMs, staleIfErrorMs: resolved.staleIfErrorMs },
     wallClock,
     resolved.now,
   )
@@ -61,6 +93,7 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
   const issuer = new TokenIssuer(resolved.token, clock, verifier)
   const authenticator = new Authenticator(verifier, cache)
   const revoker = new Revoker(store, cache, clock, resolved.token)
+  const listener = startListener(resolved, cache)
 
   return {
     requireAuth: createRequireAuth(authenticator),
@@ -77,7 +110,48 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
       return revoker.revokeSession(checkId('userId', userId), checkId('sessionId', sessionId), expiresAt * 1_000_000)
     },
     checkStore: () => store.ping(),
+    health: async () => ({
+      store: await store.ping().then(
+        () => 'ok' as const,
+        () => 'unavailable' as const,
+      ),
+      listener: listener?.state ?? 'disabled',
+    }),
+    pruneExpiredSessions: async (pruneOptions = {}) => {
+      const batchSize = pruneOptions.batchSize ?? 1000
+      const marginMs = pruneOptions.marginMs ?? 60_000
+      if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+        throw new TypeError(`batchSize must be a positive integer, got ${String(batchSize)}`)
+      }
+      if (!Number.isSafeInteger(marginMs) || marginMs < 0) {
+        throw new TypeError(`marginMs must be a non-negative integer of milliseconds, got ${String(marginMs)}`)
+      }
+      return store.pruneExpiredSessions((wallClock() - marginMs) * 1000, batchSize)
+    },
+    close: async () => {
+      await listener?.close()
+    },
   }
+}
+
+/** Starts the listener that the `listen` option asks for, wired to the cache, or returns undefined. */
+function startListener(resolved: ResolvedOptions, cache: CutoffCache): CutoffListener | undefined {
+  const { listen, notifyChannel: channel } = resolved
+  if (listen === undefined) return undefined
+
+  const logger = resolved.logger ?? SILENT_LOGGER
+  const listener =
+    'pglite' in listen
+      ? new PGliteListener(listen.pglite, channel, logger)
+      : new PostgresListener({ ...listen, channel, logger })
+  listener.start({
+    onInvalidation: (invalidation) => {
+      if (invalidation === 'all') cache.invalidateAll()
+      else cache.invalidate(invalidation.userId)
+    },
+    onGap: () => cache.invalidateAll(),
+  })
+  return listener
 }
 
 function checkId(name: string, value: unknown): string {

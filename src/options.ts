@@ -1,6 +1,9 @@
+import type { PGlite } from '@electric-sql/pglite'
 import type { Kysely } from 'kysely'
 
 import type { Clock } from './clock.js'
+import { checkChannel, DEFAULT_CHANNEL } from './invalidation/notification.js'
+import type { Logger } from './logger.js'
 import { resolveTokenOptions, type ResolvedTokenOptions, type TokenOptions } from './token/token-options.js'
 
 /** Options of `createJwtLogout`. */
@@ -16,11 +19,40 @@ export interface JwtLogoutOptions extends TokenOptions {
    */
   cacheMaxUsers?: number
   /**
-   * How long a cached cutoff is trusted, in milliseconds. A logout written by
-   * another process is enforced here after at most this long.
+   * How long a cached cutoff is trusted, in milliseconds. Without `listen`, a
+   * logout written by another process is enforced here after at most this
+   * long; with it, this only bounds staleness while the listener is down.
    * @default 10000
    */
   cacheTtlMs?: number
+  /**
+   * How long past its TTL a cached cutoff may still be served while the
+   * database fails, in milliseconds. 0 (the default) fails closed: a request
+   * whose cutoff is not fresh gets 503. A positive value trades security for
+   * availability: during an outage, a logout written in the last
+   * `cacheTtlMs + staleIfErrorMs` may go unseen by this process.
+   * @default 0
+   */
+  staleIfErrorMs?: number
+  /**
+   * Where to LISTEN for the notifications that every cutoff write sends, so
+   * that a logout on one instance reaches every other instance at once:
+   * `{ connectionString }` for PostgreSQL (a direct or session-mode
+   * connection, not PgBouncer in transaction mode), or `{ pglite }` for the
+   * embedded database. Without it, other instances see a logout when their
+   * cached entry's TTL ends.
+   */
+  listen?: ListenOptions
+  /**
+   * PostgreSQL channel of the cutoff notifications: a lowercase identifier.
+   * @default 'jwt_logout_cutoffs'
+   */
+  notifyChannel?: string
+  /**
+   * Receives store errors and listener reconnections; pino fits as it is.
+   * Tokens are never logged. Silent by default.
+   */
+  logger?: Logger
   /** `realm` parameter of the `WWW-Authenticate` challenge. Omitted by default. */
   realm?: string
   /**
@@ -31,20 +63,53 @@ export interface JwtLogoutOptions extends TokenOptions {
   now?: Clock
 }
 
+/** Settings of the LISTEN connection; every duration is in milliseconds. */
+export type ListenOptions =
+  | {
+      connectionString: string
+      /** Time to wait for the connection and for LISTEN. @default 5000 */
+      connectTimeoutMs?: number
+      /** Interval of the keepalive query that detects a silently dead connection. @default 10000 */
+      keepaliveIntervalMs?: number
+      /** Time a keepalive query may take before the connection counts as dead. @default 5000 */
+      keepaliveTimeoutMs?: number
+      /** First reconnection delay; it doubles per failed attempt, with jitter. @default 100 */
+      reconnectMinDelayMs?: number
+      /** Maximum reconnection delay. @default 10000 */
+      reconnectMaxDelayMs?: number
+    }
+  | { pglite: PGlite }
+
 /** JwtLogoutOptions after validation, with every default filled in. */
 export interface ResolvedOptions {
   token: ResolvedTokenOptions
   db: Kysely<any>
   cacheMaxUsers: number
   cacheTtlMs: number
+  staleIfErrorMs: number
+  listen: ListenOptions | undefined
+  notifyChannel: string
+  logger: Logger | undefined
   realm: string | undefined
   now: Clock | undefined
 }
+
+const LISTEN_DURATIONS = [
+  'connectTimeoutMs',
+  'keepaliveIntervalMs',
+  'keepaliveTimeoutMs',
+  'reconnectMinDelayMs',
+  'reconnectMaxDelayMs',
+] as const
 
 const KNOWN_OPTIONS = new Set([
   'db',
   'cacheMaxUsers',
   'cacheTtlMs',
+  'staleIfErrorMs',
+  'listen',
+  'notifyChannel',
+  'logger',
   'realm',
   'now',
   'secret',
@@ -82,9 +147,48 @@ export function resolveOptions(options: JwtLogoutOptions): ResolvedOptions {
     db: options.db,
     cacheMaxUsers: resolvePositiveInteger('cacheMaxUsers', options.cacheMaxUsers, 10_000),
     cacheTtlMs: resolvePositiveInteger('cacheTtlMs', options.cacheTtlMs, 10_000),
+    staleIfErrorMs: options.staleIfErrorMs === 0 ? 0 : resolvePositiveInteger('staleIfErrorMs', options.staleIfErrorMs, 0),
+    listen: resolveListen(options.listen),
+    notifyChannel: checkChannel(options.notifyChannel ?? DEFAULT_CHANNEL),
+    logger: resolveLogger(options.logger),
     realm: options.realm,
     now: options.now,
   }
+}
+
+function resolveListen(listen: unknown): ListenOptions | undefined {
+  if (listen === undefined) return undefined
+
+  if (typeof listen !== 'object' || listen === null) {
+    throw new TypeError('listen must be { connectionString } for PostgreSQL or { pglite } for PGlite')
+  }
+  if ('pglite' in listen) {
+    const pglite = (listen as { pglite: unknown }).pglite
+    if (typeof pglite !== 'object' || pglite === null || typeof (pglite as PGlite).listen !== 'function') {
+      throw new TypeError('listen.pglite must be the PGlite instance that the db option uses')
+    }
+    return listen as ListenOptions
+  }
+
+  const { connectionString } = listen as { connectionString?: unknown }
+  if (typeof connectionString !== 'string' || connectionString === '') {
+    throw new TypeError('listen.connectionString must be a PostgreSQL connection string, such as the one of the pool')
+  }
+  for (const name of LISTEN_DURATIONS) {
+    const value = (listen as Record<string, unknown>)[name]
+    if (value !== undefined) resolvePositiveInteger(`listen.${name}`, value, 0)
+  }
+  return listen as ListenOptions
+}
+
+function resolveLogger(logger: unknown): Logger | undefined {
+  if (logger === undefined) return undefined
+
+  const methods = ['info', 'warn', 'error'] as const
+  if (typeof logger !== 'object' || logger === null || methods.some((name) => typeof (logger as Logger)[name] !== 'function')) {
+    throw new TypeError('logger must have info, warn and error methods, as a pino logger has')
+  }
+  return logger as Logger
 }
 
 function resolvePositiveInteger(name: string, value: unknown, fallback: number): number {

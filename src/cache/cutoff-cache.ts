@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 
 import type { Clock } from '../clock.js'
+import { StoreUnavailableError } from '../errors/store-unavailable-error.js'
 import type { CutoffStore, UserCutoffs } from '../store/cutoff-store.js'
 
 /** Options of the in-process cutoff cache. */
@@ -8,30 +9,48 @@ export interface CutoffCacheOptions {
   /** Maximum number of users kept; the least recently used is evicted first. */
   maxUsers: number
   /**
-   * How long a loaded entry is trusted, in milliseconds. This bounds how long
-   * another process may keep accepting a token after a logout written elsewhere.
+   * How long a loaded entry is trusted, in milliseconds. Without invalidation
+   * messages, this bounds how long a logout written elsewhere goes unseen here.
    */
   ttlMs: number
+  /**
+   * How long past its TTL an entry may still be served when the store fails,
+   * in milliseconds; 0 turns this off and every miss fails closed.
+   */
+  staleIfErrorMs: number
 }
 
 /** A load in flight for one user, shared by every request that misses meanwhile. */
 interface PendingLoad {
+  userId: string
   promise: Promise<UserCutoffs>
-  /** Set when a revocation for the user happened during the load, so its result may be stale. */
+  resolve(cutoffs: UserCutoffs): void
+  reject(error: unknown): void
+  /** Set when the user's cutoffs changed during the load, so its result may be stale. */
   invalidated: boolean
 }
 
 /**
  * Per-user cutoffs in an LRU cache in front of the store, including users with
- * no cutoff (negative caching). A hit is synchronous. Concurrent misses for one
- * user share a single query. Revocations made by this process update the cache
- * at once, and a load that raced with one is not stored.
+ * no cutoff (negative caching).
+ *
+ * - A hit is synchronous.
+ * - Misses are batched: every user that misses before the event loop's next
+ *   check phase is loaded by one store query, and concurrent misses for one
+ *   user share it.
+ * - An invalidation (a revocation by this process, or a notification from
+ *   another) marks the user's load in flight as stale, so its result is
+ *   answered to the requests already waiting but never stored.
  */
 export class CutoffCache {
   readonly #store: CutoffStore
   readonly #entries: LRUCache<string, UserCutoffs>
   readonly #pending = new Map<string, PendingLoad>()
   readonly #clock: Clock
+  readonly #staleIfErrorMs: number
+  /** Loads waiting for the next batch query. */
+  #batch: PendingLoad[] = []
+  #batchScheduled = false
 
   /**
    * @param clock Wall clock for the store's expiry filter.
@@ -41,50 +60,60 @@ export class CutoffCache {
   constructor(store: CutoffStore, options: CutoffCacheOptions, clock: Clock, ttlClock?: Clock) {
     this.#store = store
     this.#clock = clock
+    this.#staleIfErrorMs = options.staleIfErrorMs
+    // Entries live for TTL plus the stale-if-error window; peek() treats the last part as expired.
     this.#entries = new LRUCache<string, UserCutoffs>({
       max: options.maxUsers,
-      ttl: options.ttlMs,
+      ttl: options.ttlMs + options.staleIfErrorMs,
       ...(ttlClock === undefined ? {} : { perf: { now: ttlClock } }),
     })
   }
 
-  /** Returns the cached cutoffs of `userId`, or undefined on a miss. Never touches the store. */
+  /** Returns the fresh cached cutoffs of `userId`, or undefined on a miss. Never touches the store. */
   peek(userId: string): UserCutoffs | undefined {
-    return this.#entries.get(userId)
+    const entry = this.#entries.get(userId)
+    if (entry === undefined || this.#staleIfErrorMs === 0) return entry
+    return this.#entries.getRemainingTTL(userId) > this.#staleIfErrorMs ? entry : undefined
   }
 
-  /** Returns the user's cutoffs: synchronously on a hit, else a promise of one shared load. */
+  /** Returns the user's cutoffs: synchronously on a hit, else a promise of a shared load. */
   get(userId: string): UserCutoffs | Promise<UserCutoffs> {
-    return this.#entries.get(userId) ?? this.load(userId)
+    return this.peek(userId) ?? this.load(userId)
   }
 
-  /** Loads the user's cutoffs from the store, joining a load already in flight. */
+  /**
+   * Loads the user's cutoffs from the store in the next batch, joining a load
+   * already in flight. When the store fails and stale-if-error is on, an entry
+   * within its stale window is returned instead.
+   */
   load(userId: string): Promise<UserCutoffs> {
     const inFlight = this.#pending.get(userId)
     if (inFlight !== undefined) return inFlight.promise
 
-    const pending: PendingLoad = { promise: undefined as never, invalidated: false }
-    pending.promise = this.#store.loadCutoffs(userId, this.#clock() * 1000).then(
-      (cutoffs) => {
-        this.#settle(userId, pending)
-        // A revocation during the load may have committed after the query read the table.
-        if (!pending.invalidated) this.#entries.set(userId, cutoffs)
-        return cutoffs
-      },
-      (error: unknown) => {
-        this.#settle(userId, pending)
-        throw error
-      },
-    )
+    let resolve!: (cutoffs: UserCutoffs) => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise<UserCutoffs>((onResolve, onReject) => {
+      resolve = onResolve
+      reject = onReject
+    })
+    const pending: PendingLoad = { userId, promise, resolve, reject, invalidated: false }
     this.#pending.set(userId, pending)
-    return pending.promise
+
+    this.#batch.push(pending)
+    if (!this.#batchScheduled) {
+      this.#batchScheduled = true
+      // setImmediate runs after the I/O callbacks of this loop turn, so it gathers the misses of every
+      // request that arrived together, at the cost of one loop turn of delay for a miss.
+      setImmediate(() => this.#loadBatch())
+    }
+    return promise
   }
 
   /** Records a logout-all that this process wrote: tokens issued at or before `cutoff` are revoked. */
   applyUserCutoff(userId: string, cutoff: number): void {
     this.#invalidatePending(userId)
 
-    const entry = this.#entries.get(userId)
+    const entry = this.#entries.peek(userId)
     if (entry === undefined || entry.userCutoff >= cutoff) return
 
     // Session cutoffs at or before the new user cutoff no longer matter.
@@ -92,37 +121,95 @@ export class CutoffCache {
     for (const [sessionId, sessionCutoff] of entry.sessionCutoffs ?? []) {
       if (sessionCutoff > cutoff) (sessionCutoffs ??= new Map()).set(sessionId, sessionCutoff)
     }
-    this.#entries.set(userId, { userCutoff: cutoff, sessionCutoffs })
+    this.#replace(userId, { userCutoff: cutoff, sessionCutoffs })
   }
 
   /** Records a single-session logout that this process wrote. */
   applySessionCutoff(userId: string, sessionId: string, cutoff: number): void {
     this.#invalidatePending(userId)
 
-    const entry = this.#entries.get(userId)
+    const entry = this.#entries.peek(userId)
     if (entry === undefined) return
     if (cutoff <= entry.userCutoff || cutoff <= (entry.sessionCutoffs?.get(sessionId) ?? 0)) return
 
     const sessionCutoffs = new Map(entry.sessionCutoffs)
     sessionCutoffs.set(sessionId, cutoff)
-    this.#entries.set(userId, { userCutoff: entry.userCutoff, sessionCutoffs })
+    this.#replace(userId, { userCutoff: entry.userCutoff, sessionCutoffs })
   }
 
-  /** Drops every entry, so the next request of each user reads the store. */
-  clear(): void {
+  /** Forgets one user, whose cutoffs changed elsewhere; the next request reads the store. */
+  invalidate(userId: string): void {
+    this.#invalidatePending(userId)
+    this.#entries.delete(userId)
+  }
+
+  /**
+   * Stops trusting every entry, because changes may have gone unheard (the
+   * invalidation listener was down). With stale-if-error on, entries are kept
+   * for that fallback only; otherwise they are dropped.
+   */
+  invalidateAll(): void {
     for (const pending of this.#pending.values()) pending.invalidated = true
     this.#pending.clear()
-    this.#entries.clear()
+
+    if (this.#staleIfErrorMs === 0) {
+      this.#entries.clear()
+      return
+    }
+    for (const [userId, entry] of this.#entries.entries()) {
+      const remaining = this.#entries.getRemainingTTL(userId)
+      // Resetting the TTL to at most the stale window makes peek() treat the entry as expired.
+      this.#entries.set(userId, entry, { ttl: Math.min(remaining, this.#staleIfErrorMs) })
+    }
   }
 
-  /** Number of users currently cached. */
+  /** Number of users currently cached, fresh or kept for stale-if-error. */
   get size(): number {
     return this.#entries.size
   }
 
+  /** Replaces an entry that a local write changed, keeping its remaining TTL. */
+  #replace(userId: string, cutoffs: UserCutoffs): void {
+    this.#entries.set(userId, cutoffs, { ttl: this.#entries.getRemainingTTL(userId) })
+  }
+
+  async #loadBatch(): Promise<void> {
+    const batch = this.#batch
+    this.#batch = []
+    this.#batchScheduled = false
+
+    let loaded: Map<string, UserCutoffs>
+    try {
+      const userIds = [...new Set(batch.map((pending) => pending.userId))]
+      loaded = await this.#store.loadCutoffs(userIds, this.#clock() * 1000)
+    } catch (error) {
+      for (const pending of batch) this.#fail(pending, error)
+      return
+    }
+
+    for (const pending of batch) {
+      this.#settle(pending)
+      const cutoffs = loaded.get(pending.userId)!
+      // A revocation during the load may have committed after the query read the table.
+      if (!pending.invalidated) this.#entries.set(pending.userId, cutoffs)
+      pending.resolve(cutoffs)
+    }
+  }
+
+  #fail(pending: PendingLoad, error: unknown): void {
+    this.#settle(pending)
+    const stale = this.#staleIfErrorMs > 0 && error instanceof StoreUnavailableError ? this.#entries.get(pending.userId) : undefined
+    if (stale !== undefined && !pending.invalidated) {
+      pending.resolve(stale)
+    } else {
+      pending.reject(error)
+    }
+  }
+
   /**
-   * Marks a load in flight as stale and removes it from the pending map, so that requests arriving
-   * after the revocation start a fresh load instead of joining the stale one.
+   * Marks a load in flight as stale and removes it from the pending map, so
+   * that requests arriving after the change start a fresh load instead of
+   * joining the stale one.
    */
   #invalidatePending(userId: string): void {
     const pending = this.#pending.get(userId)
@@ -131,7 +218,7 @@ export class CutoffCache {
     this.#pending.delete(userId)
   }
 
-  #settle(userId: string, pending: PendingLoad): void {
-    if (this.#pending.get(userId) === pending) this.#pending.delete(userId)
+  #settle(pending: PendingLoad): void {
+    if (this.#pending.get(pending.userId) === pending) this.#pending.delete(pending.userId)
   }
 }

@@ -23,10 +23,12 @@ export function effectiveCutoff(cutoffs: UserCutoffs, sessionId: string | undefi
  */
 export interface CutoffStore {
   /**
-   * Loads the user's cutoff and the cutoffs of their sessions whose tokens may
-   * still be live: those remembered until after `now` (microseconds).
+   * Loads the cutoffs of each user in `userIds`, in one round trip where the
+   * store allows, with the sessions whose tokens may still be live: those
+   * remembered until after `now` (microseconds). Every requested user is in
+   * the result, with NO_CUTOFFS when they have none.
    */
-  loadCutoffs(userId: string, now: number): Promise<UserCutoffs>
+  loadCutoffs(userIds: readonly string[], now: number): Promise<Map<string, UserCutoffs>>
   /** Revokes every token of the user issued at or before `cutoff` (microseconds). */
   revokeUser(userId: string, cutoff: number): Promise<void>
   /**
@@ -36,4 +38,9 @@ export interface CutoffStore {
   revokeSession(userId: string, sessionId: string, cutoff: number, expiresAt: number): Promise<void>
   /** Resolves when the store completes a trivial query. */
   ping(): Promise<void>
+  /**
+   * Deletes session cutoffs remembered until `before` (microseconds) or
+   * earlier, in batches of `batchSize`, and returns how many it deleted.
+   */
+  pruneExpiredSessions(before: number, batchSize: number): Promise<number>
 }

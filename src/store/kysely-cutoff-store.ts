@@ -4,49 +4,73 @@ import { StoreUnavailableError } from '../errors/store-unavailable-error.js'
 import { NO_CUTOFFS, type CutoffStore, type UserCutoffs } from './cutoff-store.js'
 import type { CutoffDatabase } from './schema.js'
 import { formatMicros, micros, parseMicros } from './timestamps.js'
+import { checkChannel, DEFAULT_CHANNEL, encodeInvalidation } from '../invalidation/notification.js'
+
+/** Options of the Kysely cutoff store. */
+export interface KyselyCutoffStoreOptions {
+  /** Channel on which every cutoff write is announced with NOTIFY, in the same transaction. */
+  channel?: string
+}
+
+/** Maximum number of users loaded by one query; larger batches are split. */
+export const MAX_BATCH_USERS = 1000
 
 /** CutoffStore on PostgreSQL or PGlite through Kysely. */
 export class KyselyCutoffStore implements CutoffStore {
   readonly #db: Kysely<CutoffDatabase>
+  readonly #channel: string
 
-  constructor(db: Kysely<CutoffDatabase>) {
+  constructor(db: Kysely<CutoffDatabase>, options: KyselyCutoffStoreOptions = {}) {
     this.#db = db
+    this.#channel = checkChannel(options.channel ?? DEFAULT_CHANNEL)
   }
 
-  async loadCutoffs(userId: string, now: number): Promise<UserCutoffs> {
-    // One round trip for both tables: the user row (session_id null) and the live session rows.
+  async loadCutoffs(userIds: readonly string[], now: number): Promise<Map<string, UserCutoffs>> {
+    const found = new Map<string, UserCutoffs>()
+    for (let start = 0; start < userIds.length; start += MAX_BATCH_USERS) {
+      await this.#loadBatch(userIds.slice(start, start + MAX_BATCH_USERS), now, found)
+    }
+    return found
+  }
+
+  async #loadBatch(userIds: readonly string[], now: number, found: Map<string, UserCutoffs>): Promise<void> {
+    // One round trip for both tables: user rows (session_id null) and live session rows.
+    // `= any($1)` keeps the SQL text the same for every batch size, so PostgreSQL can reuse its plan.
+    const ids = sql`${[...userIds]}::text[]`
     const query = this.#db
       .selectFrom('user_logouts')
-      .select([sql<string | null>`null`.as('session_id'), micros('logged_out_at').as('cutoff')])
-      .where('user_id', '=', userId)
+      .select(['user_id', sql<string | null>`null`.as('session_id'), micros('logged_out_at').as('cutoff')])
+      .where(sql<boolean>`user_id = any(${ids})`)
       .unionAll(
         this.#db
           .selectFrom('session_logouts')
-          .select(['session_id', micros('logged_out_at').as('cutoff')])
-          .where('user_id', '=', userId)
+          .select(['user_id', 'session_id', micros('logged_out_at').as('cutoff')])
+          .where(sql<boolean>`user_id = any(${ids})`)
           .where('expires_at', '>', formatMicros(now)),
       )
-
     const rows = await run(CHECK_FAILED, 'loading the cutoffs', () => query.execute())
-    if (rows.length === 0) return NO_CUTOFFS
 
-    let userCutoff = 0
-    let sessionCutoffs: Map<string, number> | undefined
+    const builders = new Map<string, { userCutoff: number; sessionCutoffs: Map<string, number> | undefined }>()
     for (const row of rows) {
+      let cutoffs = builders.get(row.user_id)
+      if (cutoffs === undefined) {
+        cutoffs = { userCutoff: 0, sessionCutoffs: undefined }
+        builders.set(row.user_id, cutoffs)
+      }
       const cutoff = parseMicros(row.cutoff)
       if (row.session_id === null) {
-        userCutoff = cutoff
+        cutoffs.userCutoff = cutoff
       } else {
-        sessionCutoffs ??= new Map()
-        sessionCutoffs.set(row.session_id, cutoff)
+        cutoffs.sessionCutoffs ??= new Map()
+        cutoffs.sessionCutoffs.set(row.session_id, cutoff)
       }
     }
-    return { userCutoff, sessionCutoffs }
+    for (const userId of userIds) found.set(userId, builders.get(userId) ?? NO_CUTOFFS)
   }
 
   async revokeUser(userId: string, cutoff: number): Promise<void> {
     // GREATEST keeps the later cutoff, so a late or concurrent write never un-revokes a token.
-    const query = this.#db
+    const upsert = (db: Kysely<CutoffDatabase>) => db
       .insertInto('user_logouts')
       .values({ user_id: userId, logged_out_at: formatMicros(cutoff) })
       .onConflict((conflict) =>
@@ -54,11 +78,11 @@ export class KyselyCutoffStore implements CutoffStore {
           logged_out_at: sql`greatest(user_logouts.logged_out_at, excluded.logged_out_at)`,
         }),
       )
-    await run(WRITE_FAILED, 'recording the logout', () => query.execute())
+    await run(WRITE_FAILED, 'recording the logout', () => this.#writeAndNotify(userId, (trx) => upsert(trx).execute()))
   }
 
   async revokeSession(userId: string, sessionId: string, cutoff: number, expiresAt: number): Promise<void> {
-    const query = this.#db
+    const upsert = (db: Kysely<CutoffDatabase>) => db
       .insertInto('session_logouts')
       .values({
         user_id: userId,
@@ -72,7 +96,44 @@ export class KyselyCutoffStore implements CutoffStore {
           expires_at: sql`greatest(session_logouts.expires_at, excluded.expires_at)`,
         }),
       )
-    await run(WRITE_FAILED, 'recording the session logout', () => query.execute())
+    await run(WRITE_FAILED, 'recording the session logout', () =>
+      this.#writeAndNotify(userId, (trx) => upsert(trx).execute()),
+    )
+  }
+
+  /**
+   * Deletes session rows that expired at or before `before` (microseconds), in
+   * batches of `batchSize` rows so that no statement holds many row locks, and
+   * returns how many it deleted. A row is only deleted once every token of its
+   * session has expired, clock tolerance included, so no revoked token can
+   * come back.
+   */
+  async pruneExpiredSessions(before: number, batchSize: number): Promise<number> {
+    let deleted = 0
+    for (;;) {
+      const expired = this.#db
+        .selectFrom('session_logouts')
+        .select(sql`ctid`.as('ctid'))
+        .where('expires_at', '<=', formatMicros(before))
+        .limit(batchSize)
+      const query = this.#db.deleteFrom('session_logouts').where(sql<boolean>`ctid = any(array(${expired}))`)
+      const result = await run(WRITE_FAILED, 'pruning expired sessions', () => query.executeTakeFirst())
+      const count = Number(result.numDeletedRows)
+      deleted += count
+      if (count < batchSize) return deleted
+    }
+  }
+
+  /**
+   * Runs a cutoff write and a NOTIFY about it in one transaction, so that
+   * listeners hear of the write exactly when it commits, and never of a write
+   * that rolled back.
+   */
+  async #writeAndNotify(userId: string, write: (trx: Kysely<CutoffDatabase>) => Promise<unknown>): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await write(trx)
+      await sql`select pg_notify(${this.#channel}, ${encodeInvalidation(userId)})`.execute(trx)
+    })
   }
 
   async ping(): Promise<void> {

@@ -15,6 +15,9 @@ class GatedStore implements CutoffStore {
   readonly #inner: CutoffStore
   #gate: Promise<void> | undefined
   #open: (() => void) | undefined
+  #markRead: (() => void) | undefined
+  /** Resolves once a held load's query has read the tables. */
+  read: Promise<void> = Promise.resolve()
   loads = 0
 
   constructor(inner: CutoffStore) {
@@ -23,6 +26,7 @@ class GatedStore implements CutoffStore {
 
   hold(): void {
     this.#gate = new Promise((resolve) => (this.#open = resolve))
+    this.read = new Promise((resolve) => (this.#markRead = resolve))
   }
 
   release(): void {
@@ -30,10 +34,11 @@ class GatedStore implements CutoffStore {
     this.#gate = undefined
   }
 
-  async loadCutoffs(userId: string, now: number): Promise<UserCutoffs> {
+  async loadCutoffs(userIds: readonly string[], now: number): Promise<Map<string, UserCutoffs>> {
     this.loads++
     const gate = this.#gate
-    const cutoffs = await this.#inner.loadCutoffs(userId, now)
+    const cutoffs = await this.#inner.loadCutoffs(userIds, now)
+    this.#markRead?.()
     await gate
     return cutoffs
   }
@@ -49,6 +54,10 @@ class GatedStore implements CutoffStore {
   ping(): Promise<void> {
     return this.#inner.ping()
   }
+
+  pruneExpiredSessions(before: number, batchSize: number): Promise<number> {
+    return this.#inner.pruneExpiredSessions(before, batchSize)
+  }
 }
 
 describe.each(databaseKinds())('CutoffCache on %s', (kind) => {
@@ -63,7 +72,7 @@ describe.each(databaseKinds())('CutoffCache on %s', (kind) => {
 
   function setup(ttlMs = 60_000) {
     const store = new GatedStore(new KyselyCutoffStore(database.db))
-    const cache = new CutoffCache(store, { maxUsers: 100, ttlMs }, Date.now)
+    const cache = new CutoffCache(store, { maxUsers: 100, ttlMs, staleIfErrorMs: 0 }, Date.now)
     const revoker = new Revoker(store, cache, new MicrosecondClock(), { maxTokenAgeSeconds: undefined, clockToleranceSeconds: 0 })
     return { store, cache, revoker }
   }
@@ -82,6 +91,7 @@ describe.each(databaseKinds())('CutoffCache on %s', (kind) => {
     const { store, cache, revoker } = setup()
     store.hold()
     const staleLoad = cache.load('raced')
+    await store.read
 
     // The load has read "no cutoff" and waits at the gate; the logout commits now.
     const cutoff = await revoker.revokeUser('raced')
@@ -96,6 +106,7 @@ describe.each(databaseKinds())('CutoffCache on %s', (kind) => {
     const { store, cache, revoker } = setup()
     store.hold()
     const staleLoad = cache.load('rejoined')
+    await store.read
 
     const cutoff = await revoker.revokeUser('rejoined')
     const freshLoad = cache.load('rejoined')
@@ -131,7 +142,7 @@ describe.each(databaseKinds())('CutoffCache on %s', (kind) => {
 
   it('evicts the least recently used user', async () => {
     const store = new GatedStore(new KyselyCutoffStore(database.db))
-    const cache = new CutoffCache(store, { maxUsers: 2, ttlMs: 60_000 }, Date.now)
+    const cache = new CutoffCache(store, { maxUsers: 2, ttlMs: 60_000, staleIfErrorMs: 0 }, Date.now)
 
     await cache.load('lru-a')
     await cache.load('lru-b')
@@ -149,8 +160,9 @@ describe.each(databaseKinds())('CutoffCache on %s', (kind) => {
       revokeUser: () => Promise.resolve(),
       revokeSession: () => Promise.resolve(),
       ping: () => Promise.resolve(),
+      pruneExpiredSessions: () => Promise.resolve(0),
     }
-    const cache = new CutoffCache(failing, { maxUsers: 10, ttlMs: 60_000 }, Date.now)
+    const cache = new CutoffCache(failing, { maxUsers: 10, ttlMs: 60_000, staleIfErrorMs: 0 }, Date.now)
 
     const results = await Promise.allSettled([cache.load('down'), cache.load('down')])
 
