@@ -1,7 +1,11 @@
 import './express/request-auth.js'
 
-export { createJwtLogout, type JwtLogout } from './jwt-logout.js'
-export type { JwtLogoutOptions } from './options.js'
+export { createJwtLogout, type Health, type JwtLogout } from './jwt-logout.js'
+export type { JwtLogoutOptions, ListenOptions } from './options.js'
+export type { Logger } from './logger.js'
+export type { ListenerState } from './invalidation/cutoff-listener.js'
+export { DEFAULT_CHANNEL } from './invalidation/notification.js'
+export { pruneExpiredSessions, type PruneOptions } from './store/prune.js'
 export type { Clock } from './clock.js'
 export type { HmacAlgorithm, TokenOptions } from './token/token-options.js'
 export { ISSUED_AT_MICROS_CLAIM, type VerifiedClaims, type VerifiedToken } from './token/claims.js'
@@ -21,3 +25,4 @@ export {
 } from './store/migrations.js'
 export { PGliteDialect } from './store/pglite-dialect.js'
 export { openDatabase, type DatabaseSettings, type OpenDatabase } from './store/open-database.js'
+export { DataDirLockedError } from './store/data-dir-lock.js'

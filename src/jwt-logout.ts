@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express'
 
 import { CutoffCache } from './cache/cutoff-cache.js'
 import { MicrosecondClock } from './clock.js'
+import { StoreUnavailableError } from './errors/store-unavailable-error.js'
 import { Authenticator } from './express/authenticator.js'
 import { createErrorHandler } from './express/error-handler.js'
 import { createLogout, createLogoutAll } from './express/logout-handlers.js'
@@ -13,6 +14,7 @@ import { SILENT_LOGGER } from './logger.js'
 import { resolveOptions, type JwtLogoutOptions, type ResolvedOptions } from './options.js'
 import { Revoker } from './revocation/revoker.js'
 import { KyselyCutoffStore } from './store/kysely-cutoff-store.js'
+import { resolvePruneOptions, type PruneOptions } from './store/prune.js'
 import type { VerifiedToken } from './token/claims.js'
 import { TokenIssuer, type IssuedToken, type IssueTokenOptions } from './token/token-issuer.js'
 import { TokenVerifier } from './token/token-verifier.js'
@@ -59,18 +61,8 @@ export interface Health {
   store: 'ok' | 'unavailable'
   /** `disabled` without the `listen` option. */
   listener: ListenerState | 'disabled'
-}
-
-/** Options of `pruneExpiredSessions`. */
-export interface PruneOptions {
-  /** Rows deleted per statement. @default 1000 */
-  batchSize?: number
-  /**
-   * Extra time a row is kept after its `expires_at`, in milliseconds, to cover
-   * clock skew between the hosts that wrote the row and this one.
-   * @default 60000
-   */
-  marginMs?: number
+  /** Why the store is unavailable, for logs only. */
+  storeDetail?: string
 }
 
 /**
@@ -110,24 +102,18 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
       return revoker.revokeSession(checkId('userId', userId), checkId('sessionId', sessionId), expiresAt * 1_000_000)
     },
     checkStore: () => store.ping(),
-    health: async () => ({
-      store: await store.ping().then(
-        () => 'ok' as const,
-        () => 'unavailable' as const,
-      ),
-      listener: listener?.state ?? 'disabled',
-    }),
-    pruneExpiredSessions: async (pruneOptions = {}) => {
-      const batchSize = pruneOptions.batchSize ?? 1000
-      const marginMs = pruneOptions.marginMs ?? 60_000
-      if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-        throw new TypeError(`batchSize must be a positive integer, got ${String(batchSize)}`)
+    health: async () => {
+      const listenerState = listener?.state ?? 'disabled'
+      try {
+        await store.ping()
+        return { store: 'ok', listener: listenerState }
+      } catch (error) {
+        const storeDetail = error instanceof StoreUnavailableError ? error.detail : String(error)
+        return { store: 'unavailable', listener: listenerState, storeDetail }
       }
-      if (!Number.isSafeInteger(marginMs) || marginMs < 0) {
-        throw new TypeError(`marginMs must be a non-negative integer of milliseconds, got ${String(marginMs)}`)
-      }
-      return store.pruneExpiredSessions((wallClock() - marginMs) * 1000, batchSize)
     },
+    pruneExpiredSessions: async (pruneOptions = {}) =>
+      store.pruneExpiredSessions(...resolvePruneOptions({ now: wallClock(), ...pruneOptions })),
     close: async () => {
       await listener?.close()
     },

@@ -2,17 +2,25 @@
 import { inspect, parseArgs } from 'node:util'
 
 import { migrateDown, migrateToLatest } from '../store/migrations.js'
-import { openDatabase } from '../store/open-database.js'
+import { openDatabase, type OpenDatabase } from '../store/open-database.js'
+import { pruneExpiredSessions } from '../store/prune.js'
 
 const USAGE = `Usage: jwt-logout migrate <up|down> [options]
+       jwt-logout prune [--batch-size N] [--margin-ms MS] [options]
 
-Applies (up) or reverts the latest (down) of jwt-logout's migrations.
+Commands:
+  migrate up          apply every pending migration
+  migrate down        revert the latest applied migration
+  prune               delete session cutoffs whose tokens have all expired; for cron jobs
 
 Options:
   --database-url URL  PostgreSQL connection string (default: the DATABASE_URL variable)
   --data-dir DIR      folder of an embedded PGlite database; used when no URL is given,
                       and over DATABASE_URL when passed explicitly
                       (default: the DATA_DIR variable)
+  --batch-size N      prune: rows deleted per statement (default: 1000)
+  --margin-ms MS      prune: keep rows this many milliseconds past their expiry, for
+                      clock skew between hosts (default: 60000)
   -h, --help          print this help
 
 Exit codes: 0 success, 1 a migration or the database failed, 2 invalid usage.`
@@ -27,6 +35,8 @@ export async function runCli(args: string[]): Promise<number> {
       options: {
         'database-url': { type: 'string' },
         'data-dir': { type: 'string' },
+        'batch-size': { type: 'string' },
+        'margin-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -40,11 +50,18 @@ export async function runCli(args: string[]): Promise<number> {
   }
 
   const [command, direction, ...extra] = parsed.positionals
+  let run: (database: OpenDatabase) => Promise<void>
   if (command === 'migrate' && direction === undefined) {
     console.error(`Missing direction: run "jwt-logout migrate up" or "jwt-logout migrate down".\n\n${USAGE}`)
     return 2
-  }
-  if (command !== 'migrate' || (direction !== 'up' && direction !== 'down') || extra.length > 0) {
+  } else if (command === 'migrate' && (direction === 'up' || direction === 'down') && extra.length === 0) {
+    run = (database) => migrate(database, direction)
+  } else if (command === 'prune' && direction === undefined) {
+    const batchSize = readCount('--batch-size', parsed.values['batch-size'], 1000, 1)
+    const marginMs = readCount('--margin-ms', parsed.values['margin-ms'], 60_000, 0)
+    if (batchSize === undefined || marginMs === undefined) return 2
+    run = (database) => prune(database, batchSize, marginMs)
+  } else {
     console.error(`Unknown command: ${JSON.stringify(parsed.positionals.join(' '))}\n\n${USAGE}`)
     return 2
   }
@@ -66,9 +83,7 @@ export async function runCli(args: string[]): Promise<number> {
     return 1
   }
   try {
-    const results = direction === 'up' ? await migrateToLatest(database.db) : await migrateDown(database.db)
-    if (results.length === 0) console.log(`Nothing to migrate ${direction} in ${database.description}.`)
-    for (const result of results) console.log(`Migrated ${direction}: ${result.migrationName} (${database.description})`)
+    await run(database)
     return 0
   } catch (error) {
     console.error(`Failed: ${describeError(error)}`)
@@ -76,6 +91,28 @@ export async function runCli(args: string[]): Promise<number> {
   } finally {
     await database.close()
   }
+}
+
+async function migrate(database: OpenDatabase, direction: 'up' | 'down'): Promise<void> {
+  const results = direction === 'up' ? await migrateToLatest(database.db) : await migrateDown(database.db)
+  if (results.length === 0) console.log(`Nothing to migrate ${direction} in ${database.description}.`)
+  for (const result of results) console.log(`Migrated ${direction}: ${result.migrationName} (${database.description})`)
+}
+
+async function prune(database: OpenDatabase, batchSize: number, marginMs: number): Promise<void> {
+  const deleted = await pruneExpiredSessions(database.db, { batchSize, marginMs })
+  console.log(`Pruned ${deleted} expired session cutoffs from ${database.description}.`)
+}
+
+/** Parses a whole-number option; prints the error and returns undefined when it is invalid. */
+function readCount(name: string, text: string | undefined, fallback: number, min: number): number | undefined {
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
+    console.error(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(text)}`)
+    return undefined
+  }
+  return value
 }
 
 /** Returns an error's message, or its inspected form for errors without one (PGlite's file system errors). */

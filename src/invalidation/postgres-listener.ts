@@ -83,7 +83,8 @@ export class PostgresListener implements CutoffListener {
       connectionTimeoutMillis: connectTimeoutMs,
       query_timeout: connectTimeoutMs,
       keepAlive: true,
-      application_name: 'jwt-logout-listener',
+      // Names the connection in pg_stat_activity, unless the connection string names it already.
+      ...(connectionString.includes('application_name=') ? {} : { application_name: 'jwt-logout-listener' }),
     })
     client.on('error', (error) => this.#fail(client, error))
     client.on('end', () => this.#fail(client, new Error('the connection was closed')))

@@ -20,6 +20,8 @@ export interface ServerConfig {
   host: string
   /** PostgreSQL connection string; undefined selects the embedded database. */
   databaseUrl: string | undefined
+  /** Connection string of the LISTEN connection; undefined reuses databaseUrl. */
+  databaseListenUrl: string | undefined
   /** Absolute folder of the embedded database. */
   dataDir: string
   jwtSecret: string
@@ -28,6 +30,9 @@ export interface ServerConfig {
   tokenLifetimeSeconds: number
   cacheMaxUsers: number
   cacheTtlMs: number
+  cacheStaleIfErrorMs: number
+  /** Interval of the pruning of expired session rows, in milliseconds; 0 turns it off. */
+  pruneIntervalMs: number
   databaseConnectTimeoutMs: number
   databaseQueryTimeoutMs: number
   migrateOnStart: boolean
@@ -57,12 +62,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     port: readInteger(env, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseListenUrl: env.DATABASE_LISTEN_URL || undefined,
     dataDir: resolve(env.DATA_DIR || 'data'),
     jwtSecret: jwtSecret || randomBytes(48).toString('base64'),
     jwtSecretGenerated: !jwtSecret,
     tokenLifetimeSeconds: readInteger(env, 'TOKEN_LIFETIME_SECONDS', 900, 1, 31_536_000),
     cacheMaxUsers: readInteger(env, 'CACHE_MAX_USERS', 10_000, 1, Number.MAX_SAFE_INTEGER),
     cacheTtlMs: readInteger(env, 'CACHE_TTL_MS', 10_000, 1, Number.MAX_SAFE_INTEGER),
+    cacheStaleIfErrorMs: readInteger(env, 'CACHE_STALE_IF_ERROR_MS', 0, 0, Number.MAX_SAFE_INTEGER),
+    // setInterval takes at most 2^31 - 1 ms (about 24.8 days).
+    pruneIntervalMs: readInteger(env, 'PRUNE_INTERVAL_MS', 3_600_000, 0, 2_147_483_647),
     databaseConnectTimeoutMs: readInteger(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2000, 1, 600_000),
     databaseQueryTimeoutMs: readInteger(env, 'DATABASE_QUERY_TIMEOUT_MS', 2000, 1, 600_000),
     migrateOnStart: readBoolean(env, 'MIGRATE_ON_START', true),

@@ -69,16 +69,26 @@ function createLogin(jwtLogout: JwtLogout, users: DemoUsers): RequestHandler {
   }
 }
 
+/**
+ * Creates GET /healthz: 503 while the store fails, because no token can be
+ * checked then; 200 otherwise, with status `degraded` while the invalidation
+ * listener is down, because logouts elsewhere then reach this instance only
+ * after the cache TTL.
+ */
 function createHealthCheck(jwtLogout: JwtLogout, logger: Logger): RequestHandler {
-  return function healthCheck(_req, res) {
-    jwtLogout.checkStore().then(
-      () => res.json({ status: 'ok', store: 'ok' }),
-      (error: unknown) => {
-        const detail = (error as { detail?: unknown }).detail
-        logger.error({ err: error, detail }, `health check failed: ${typeof detail === 'string' ? detail : 'the store is unavailable'}`)
-        res.status(503).set('Retry-After', '1').json({ status: 'unavailable', store: 'unavailable' })
-      },
-    )
+  return function healthCheck(_req, res, next) {
+    jwtLogout
+      .health()
+      .then(({ store, listener, storeDetail }) => {
+        if (store === 'unavailable') {
+          logger.error({ store, listener }, `health check failed: ${storeDetail ?? 'the store is unavailable'}`)
+          res.status(503).set('Retry-After', '1').json({ status: 'unavailable', store, listener })
+          return
+        }
+        const status = listener === 'listening' || listener === 'disabled' ? 'ok' : 'degraded'
+        res.json({ status, store, listener })
+      })
+      .catch(next)
   }
 }
 

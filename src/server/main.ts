@@ -4,7 +4,7 @@ import type { Server } from 'node:http'
 
 import { pino, type Logger } from 'pino'
 
-import { createJwtLogout } from '../jwt-logout.js'
+import { createJwtLogout, type JwtLogout } from '../jwt-logout.js'
 import { migrateToLatest, pendingMigrations } from '../store/migrations.js'
 import { openDatabase, type OpenDatabase } from '../store/open-database.js'
 import { ConfigError, loadConfig, type ServerConfig } from './config.js'
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
       connectTimeoutMs: config.databaseConnectTimeoutMs,
       queryTimeoutMs: config.databaseQueryTimeoutMs,
+      listenUrl: config.databaseListenUrl,
       onIdleError: (error) => logger.error({ err: error }, 'an idle database connection failed'),
     })
   } catch (error) {
@@ -73,8 +74,12 @@ async function main(): Promise<void> {
     tokenLifetimeSeconds: config.tokenLifetimeSeconds,
     cacheMaxUsers: config.cacheMaxUsers,
     cacheTtlMs: config.cacheTtlMs,
+    staleIfErrorMs: config.cacheStaleIfErrorMs,
+    listen: database.listen,
+    logger,
   })
   const app = createApp({ jwtLogout, users, logger })
+  const pruneTimer = startPruning(jwtLogout, config.pruneIntervalMs, logger)
 
   const server = app.listen(config.port, config.host)
   server.once('listening', () => {
@@ -91,7 +96,8 @@ async function main(): Promise<void> {
   let stopping: Promise<void> | undefined
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      stopping ??= shutdown(server, database, logger, signal).catch((error: unknown) => {
+      clearInterval(pruneTimer)
+      stopping ??= shutdown(server, jwtLogout, database, logger, signal).catch((error: unknown) => {
         logger.error({ err: error }, 'jwt-logout server failed to stop cleanly')
         process.exitCode = 1
       })
@@ -114,11 +120,29 @@ async function checkMigrations(database: OpenDatabase): Promise<void> {
   }
 }
 
-/** Stops accepting connections, lets requests in flight finish, then closes the database. */
-async function shutdown(server: Server, database: OpenDatabase, logger: Logger, signal: string): Promise<void> {
+/** Prunes expired session rows every `intervalMs`; returns the timer, or undefined when pruning is off. */
+function startPruning(jwtLogout: JwtLogout, intervalMs: number, logger: Logger): NodeJS.Timeout | undefined {
+  if (intervalMs === 0) return undefined
+
+  const timer = setInterval(() => {
+    jwtLogout.pruneExpiredSessions().then(
+      (deleted) => logger.info({ deleted }, 'pruned expired session cutoffs'),
+      (error: unknown) => logger.error({ err: error, detail: (error as { detail?: unknown }).detail }, 'pruning expired session cutoffs failed'),
+    )
+  }, intervalMs)
+  timer.unref()
+  return timer
+}
+
+/**
+ * Stops accepting connections, lets requests in flight finish, then closes the
+ * invalidation listener and the database.
+ */
+async function shutdown(server: Server, jwtLogout: JwtLogout, database: OpenDatabase, logger: Logger, signal: string): Promise<void> {
   logger.info({ signal }, 'jwt-logout server stopping')
   server.closeIdleConnections()
   await new Promise<void>((resolve) => server.close(() => resolve()))
+  await jwtLogout.close()
   await database.close()
   logger.info('jwt-logout server stopped')
 }

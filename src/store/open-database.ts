@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely'
 import pg from 'pg'
 
+import type { ListenOptions } from '../options.js'
 import { lockDataDir } from './data-dir-lock.js'
 import { PGliteDialect } from './pglite-dialect.js'
 import type { CutoffDatabase } from './schema.js'
@@ -27,6 +28,12 @@ export interface DatabaseSettings {
    * @default 10
    */
   poolSize?: number
+  /**
+   * Connection string of the LISTEN connection, when it must differ from
+   * `databaseUrl`: PgBouncer in transaction mode does not carry LISTEN, so
+   * point this at PostgreSQL itself or at a session-mode pooler.
+   */
+  listenUrl?: string
   /** Receives errors of idle pooled connections, which otherwise have no caller to reach. */
   onIdleError?: (error: Error) => void
 }
@@ -37,6 +44,8 @@ export interface OpenDatabase {
   kind: 'postgres' | 'pglite'
   /** Location of the data, without credentials, for logs. */
   description: string
+  /** The `listen` option for createJwtLogout that reaches the same database. */
+  listen: ListenOptions
   /** Closes the pool or the PGlite instance. */
   close(): Promise<void>
 }
@@ -62,7 +71,13 @@ function openPostgres(databaseUrl: string, settings: DatabaseSettings): OpenData
   pool.on('error', (error) => settings.onIdleError?.(error))
 
   const db = new Kysely<CutoffDatabase>({ dialect: new PostgresDialect({ pool: discardBrokenConnections(pool) }) })
-  return { db, kind: 'postgres', description: describePostgres(databaseUrl), close: () => db.destroy() }
+  return {
+    db,
+    kind: 'postgres',
+    description: describePostgres(databaseUrl),
+    listen: { connectionString: settings.listenUrl || databaseUrl },
+    close: () => db.destroy(),
+  }
 }
 
 /**
@@ -109,6 +124,7 @@ async function openPGlite(dataDir: string | undefined): Promise<OpenDatabase> {
   return {
     db,
     kind: 'pglite',
+    listen: { pglite },
     description: dataDir === undefined ? 'embedded PGlite in memory' : `embedded PGlite in ${dataDir}`,
     close: async () => {
       await db.destroy()

@@ -263,7 +263,7 @@ describe.each(databaseKinds())('demo app on %s', (kind) => {
     it('reports the store ok', async () => {
       const response = await request(app).get('/healthz')
       expect(response.status).toBe(200)
-      expect(response.body).toEqual({ status: 'ok', store: 'ok' })
+      expect(response.body).toEqual({ status: 'ok', store: 'ok', listener: 'disabled' })
     })
   })
 

@@ -248,10 +248,10 @@ describe.skipIf(databaseUrl === null)('store outage behind a TCP proxy', () => {
     const up = await pollForStatus(() => request(server).get('/healthz'), 200)
 
     expect(down.status).toBe(503)
-    expect(down.body).toEqual({ status: 'unavailable', store: 'unavailable' })
+    expect(down.body).toEqual({ status: 'unavailable', store: 'unavailable', listener: 'disabled' })
     expect(down.headers['retry-after']).toBe('1')
     expect(up.status).toBe(200)
-    expect(up.body).toEqual({ status: 'ok', store: 'ok' })
+    expect(up.body).toEqual({ status: 'ok', store: 'ok', listener: 'disabled' })
   })
 
   it('reports broken idle connections', async () => {
