@@ -17,6 +17,14 @@ describe('createJwtLogout options', () => {
     ['realm with a quote', { realm: 'a"b' }, /realm must be a string of printable ASCII/],
     ['non-function clock', { now: 5 }, /now must be a function/],
     ['short secret', { secret: 'short' }, /secret is 5 bytes long/],
+    ['negative stale-if-error', { staleIfErrorMs: -1 }, /staleIfErrorMs must be a positive integer, got -1/],
+    ['listen as a string', { listen: 'postgres://127.0.0.1/db' }, /listen must be \{ connectionString \} for PostgreSQL or \{ pglite \}/],
+    ['listen without URL', { listen: { connectionString: '' } }, /listen.connectionString must be a PostgreSQL connection string/],
+    ['listen with bad keepalive', { listen: { connectionString: 'postgres://127.0.0.1/db', keepaliveIntervalMs: 0 } }, /listen.keepaliveIntervalMs must be a positive integer, got 0/],
+    ['listen with a non-PGlite', { listen: { pglite: {} } }, /listen.pglite must be the PGlite instance/],
+    ['uppercase channel', { notifyChannel: 'Logouts' }, /notifyChannel must be a lowercase identifier/],
+    ['channel with a quote', { notifyChannel: 'a"b' }, /notifyChannel must be a lowercase identifier/],
+    ['logger without warn', { logger: { info() {}, error() {} } }, /logger must have info, warn and error methods/],
   ])('rejects %s', (_name, overrides, message) => {
     const options = { db, secret: TEST_SECRET, ...overrides } as JwtLogoutOptions
 
@@ -26,6 +34,10 @@ describe('createJwtLogout options', () => {
 
   it('rejects a missing options object', () => {
     expect(() => createJwtLogout(undefined as unknown as JwtLogoutOptions)).toThrow(/expects an options object/)
+  })
+
+  it('accepts zero stale-if-error', () => {
+    expect(() => createJwtLogout({ db, secret: TEST_SECRET, staleIfErrorMs: 0 })).not.toThrow()
   })
 
   it('accepts the minimal options', () => {
