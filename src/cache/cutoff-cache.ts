@@ -156,10 +156,11 @@ export class CutoffCache {
       this.#entries.clear()
       return
     }
-    for (const [userId, entry] of this.#entries.entries()) {
+    // Collected first, because set() reorders the list that entries() walks.
+    for (const [userId, entry] of [...this.#entries.entries()]) {
       const remaining = this.#entries.getRemainingTTL(userId)
       // Resetting the TTL to at most the stale window makes peek() treat the entry as expired.
-      this.#entries.set(userId, entry, { ttl: Math.min(remaining, this.#staleIfErrorMs) })
+      if (remaining > 0) this.#entries.set(userId, entry, { ttl: Math.min(remaining, this.#staleIfErrorMs) })
     }
   }
 

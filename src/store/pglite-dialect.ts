@@ -46,6 +46,9 @@ export class PGliteDialect implements Dialect {
  * PGlite has a single session, so the driver hands out its one connection to
  * one caller at a time: a transaction keeps it until commit or rollback, and
  * other queries wait in turn.
+ *
+ * NOTE: the queue covers queries made through Kysely only. A query sent to the
+ * PGlite instance directly while a Kysely transaction is open runs inside it.
  */
 class PGliteDriver implements Driver {
   readonly #connection: PGliteConnection
