@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'invalid_request'
   | 'missing_session_id'
   | 'store_unavailable'
+  | 'key_set_unavailable'
 
 /**
  * Base class of the errors that reject a request. Each carries the HTTP

@@ -1,6 +1,7 @@
 import type { Response } from 'express'
 
 import type { JwtLogoutError } from '../errors/jwt-logout-error.js'
+import { KeySetUnavailableError } from '../errors/key-set-unavailable-error.js'
 import { StoreUnavailableError } from '../errors/store-unavailable-error.js'
 
 /**
@@ -11,7 +12,9 @@ import { StoreUnavailableError } from '../errors/store-unavailable-error.js'
 export function renderError(res: Response, error: JwtLogoutError, realm: string | undefined): void {
   const challenge = bearerChallenge(error, realm)
   if (challenge !== undefined) res.set('WWW-Authenticate', challenge)
-  if (error instanceof StoreUnavailableError) res.set('Retry-After', String(error.retryAfterSeconds))
+  if (error instanceof StoreUnavailableError || error instanceof KeySetUnavailableError) {
+    res.set('Retry-After', String(error.retryAfterSeconds))
+  }
 
   res.status(error.status).json({ error: error.code, message: error.message })
 }

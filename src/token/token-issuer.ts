@@ -61,7 +61,7 @@ export class TokenIssuer {
     const extraClaims = checkExtraClaims(options.claims)
 
     const algorithm = this.#options.algorithms[0]!
-    const key = await this.#verifier.signingKey(algorithm)
+    const key = await this.#verifier.signingKey()
 
     // Read the clock after the key is ready, so that the await above cannot reorder it with a logout.
     const issuedAtMicros = this.#clock.next()

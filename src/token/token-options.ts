@@ -1,22 +1,58 @@
-/** HMAC algorithms that a shared secret can verify. */
-export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512'
+import type { KeyObject } from 'node:crypto'
 
-const HMAC_KEY_BYTES: Record<HmacAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 }
+import type { Algorithm } from './algorithms.js'
+import { resolveKeyOptions, type KeyInput, type ResolvedKey } from './key-options.js'
 
-/** Options for signing and verifying tokens. */
+export type { Algorithm, HmacAlgorithm } from './algorithms.js'
+
+/** Options for signing and verifying tokens. Exactly one of `secret`, `publicKey` and `jwksUrl` is required. */
 export interface TokenOptions {
   /**
-   * Shared HMAC secret. A string is used as its UTF-8 bytes. RFC 7518 requires
-   * a key at least as long as the hash: 32 bytes for HS256, 48 for HS384 and
-   * 64 for HS512, checked against the longest hash in `algorithms`.
+   * Shared HMAC secret for HS256, HS384 or HS512. A string is used as its UTF-8
+   * bytes. RFC 7518 requires a key at least as long as the hash: 32 bytes for
+   * HS256, 48 for HS384 and 64 for HS512, checked against the longest hash in
+   * `algorithms`.
    */
-  secret: string | Uint8Array
+  secret?: string | Uint8Array
   /**
-   * Algorithms that a token may be signed with; `none` is never accepted. Tokens
-   * are issued with the first one.
-   * @default ['HS256']
+   * Public key that verifies tokens signed elsewhere: PEM (SPKI or an X.509
+   * certificate), a JWK object or a KeyObject; RSA of at least 2048 bits, EC
+   * P-256, P-384 or P-521, or Ed25519. `algorithms` must fit its type.
    */
-  algorithms?: HmacAlgorithm[]
+  publicKey?: KeyInput
+  /**
+   * URL of a JSON Web Key Set, such as an identity provider's `jwks_uri`.
+   * Keys are fetched on first use, cached, and fetched again when a token
+   * names an unknown `kid`, so key rotation needs no restart. It must be
+   * https (http only on localhost). Requires `algorithms`.
+   */
+  jwksUrl?: string | URL
+  /**
+   * Private key that `issueToken` signs with when the algorithm is not HMAC:
+   * PKCS#8 PEM, a JWK object or a KeyObject. It must fit the first algorithm.
+   */
+  privateKey?: KeyInput
+  /**
+   * Algorithms that a token may be signed with; `none` is never accepted, and
+   * each must fit the key, so one key family cannot be used as another.
+   * `issueToken` uses the first one.
+   * @default ['HS256'] with a secret; the key's own algorithm with a publicKey; required with jwksUrl
+   */
+  algorithms?: Algorithm[]
+  /**
+   * Time limits of the JSON Web Key Set fetch, in milliseconds: how long one
+   * fetch may take, how long fetched keys are trusted, and the minimum time
+   * between two fetches triggered by unknown `kid` values.
+   * @default { timeoutMs: 5000, cacheMaxAgeMs: 600000, cooldownMs: 30000 }
+   */
+  jwks?: { timeoutMs?: number; cacheMaxAgeMs?: number; cooldownMs?: number }
+  /**
+   * Whether tokens must have `exp`. Turning it off is unsafe: a token without
+   * `exp` never expires, so it then requires `maxTokenAgeSeconds`, which
+   * bounds every token's life by its `iat` instead.
+   * @default true
+   */
+  requireExpiration?: boolean
   /** Expected `iss`. Issued tokens get the first value; verification requires one of them. */
   issuer?: string | string[]
   /** Expected `aud`. Issued tokens get these values; verification requires one of them. */
@@ -53,8 +89,11 @@ export interface TokenOptions {
 
 /** TokenOptions after validation, with every default filled in. */
 export interface ResolvedTokenOptions {
-  secret: Uint8Array
-  algorithms: HmacAlgorithm[]
+  key: ResolvedKey
+  algorithms: Algorithm[]
+  privateKey: KeyObject | undefined
+  jwks: { timeoutMs: number; cacheMaxAgeMs: number; cooldownMs: number }
+  requireExpiration: boolean
   issuer: string[] | undefined
   audience: string[] | undefined
   clockToleranceSeconds: number
@@ -66,56 +105,44 @@ export interface ResolvedTokenOptions {
 
 /** Validates token options once, at start-up, and throws a TypeError that names the option. */
 export function resolveTokenOptions(options: TokenOptions): ResolvedTokenOptions {
-  const algorithms = resolveAlgorithms(options.algorithms)
+  const { key, algorithms, privateKey } = resolveKeyOptions(options)
+  const maxTokenAgeSeconds =
+    options.maxTokenAgeSeconds === undefined ? undefined : resolveSeconds('maxTokenAgeSeconds', options.maxTokenAgeSeconds, 0)
+
+  const requireExpiration = options.requireExpiration ?? true
+  if (typeof requireExpiration !== 'boolean') {
+    throw new TypeError(`requireExpiration must be true or false, got ${String(requireExpiration)}`)
+  }
+  if (!requireExpiration && maxTokenAgeSeconds === undefined) {
+    throw new TypeError('requireExpiration: false needs maxTokenAgeSeconds, or tokens without exp would never expire')
+  }
 
   return {
-    secret: resolveSecret(options.secret, algorithms),
+    key,
     algorithms,
+    privateKey,
+    jwks: resolveJwksTimes(options.jwks),
+    requireExpiration,
     issuer: resolveStringList('issuer', options.issuer),
     audience: resolveStringList('audience', options.audience),
     clockToleranceSeconds: resolveSeconds('clockToleranceSeconds', options.clockToleranceSeconds, 0, { allowZero: true }),
-    maxTokenAgeSeconds:
-      options.maxTokenAgeSeconds === undefined ? undefined : resolveSeconds('maxTokenAgeSeconds', options.maxTokenAgeSeconds, 0),
+    maxTokenAgeSeconds,
     tokenLifetimeSeconds: resolveSeconds('tokenLifetimeSeconds', options.tokenLifetimeSeconds, 900),
     maxClaimLength: resolveCount('maxClaimLength', options.maxClaimLength, 255),
     maxTokenLength: resolveCount('maxTokenLength', options.maxTokenLength, 8192),
   }
 }
 
-function resolveAlgorithms(algorithms: unknown): HmacAlgorithm[] {
-  if (algorithms === undefined) return ['HS256']
-
-  if (!Array.isArray(algorithms) || algorithms.length === 0) {
-    throw new TypeError('algorithms must be a non-empty array such as ["HS256"]')
+function resolveJwksTimes(value: unknown): ResolvedTokenOptions['jwks'] {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new TypeError('jwks must be an object such as { timeoutMs: 5000 }')
   }
-  for (const algorithm of algorithms) {
-    if (typeof algorithm !== 'string' || !(algorithm in HMAC_KEY_BYTES)) {
-      throw new TypeError(
-        `algorithms contains ${JSON.stringify(algorithm)}, which a shared secret cannot verify; use HS256, HS384 or HS512`,
-      )
-    }
+  const times = (value ?? {}) as Record<string, unknown>
+  return {
+    timeoutMs: resolveCount('jwks.timeoutMs', times.timeoutMs, 5000),
+    cacheMaxAgeMs: resolveCount('jwks.cacheMaxAgeMs', times.cacheMaxAgeMs, 600_000),
+    cooldownMs: resolveCount('jwks.cooldownMs', times.cooldownMs, 30_000),
   }
-  return [...new Set(algorithms as HmacAlgorithm[])]
-}
-
-function resolveSecret(secret: unknown, algorithms: HmacAlgorithm[]): Uint8Array {
-  let bytes: Uint8Array
-  if (typeof secret === 'string') {
-    bytes = new TextEncoder().encode(secret)
-  } else if (secret instanceof Uint8Array) {
-    bytes = new Uint8Array(secret)
-  } else {
-    throw new TypeError('secret is missing: pass the HMAC secret as a string or a Uint8Array')
-  }
-
-  const requiredBytes = Math.max(...algorithms.map((algorithm) => HMAC_KEY_BYTES[algorithm]))
-  if (bytes.length < requiredBytes) {
-    throw new TypeError(
-      `secret is ${bytes.length} bytes long, but ${algorithms.join(', ')} needs at least ${requiredBytes}; ` +
-        'generate one with: openssl rand -base64 48',
-    )
-  }
-  return bytes
 }
 
 function resolveStringList(name: string, value: unknown): string[] | undefined {

@@ -1,11 +1,11 @@
 import type { webcrypto } from 'node:crypto'
 
-import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTVerifyOptions } from 'jose'
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
 
 import type { Clock } from '../clock.js'
 import { UnauthorizedError } from '../errors/unauthorized-error.js'
 import { ISSUED_AT_MICROS_CLAIM, type VerifiedClaims, type VerifiedToken } from './claims.js'
-import { importHmacKeys } from './hmac-keys.js'
+import { importTokenKeys, type TokenKeys } from './token-keys.js'
 import type { ResolvedTokenOptions } from './token-options.js'
 
 type CryptoKey = webcrypto.CryptoKey
@@ -19,10 +19,8 @@ export class TokenVerifier {
   readonly #options: ResolvedTokenOptions
   readonly #clock: Clock | undefined
   readonly #joseOptions: JWTVerifyOptions
-  readonly #keysReady: Promise<Map<string, CryptoKey>>
-  #keys: Map<string, CryptoKey> | undefined
-  /** Key passed to jose: the CryptoKey itself when one algorithm is allowed, which spares jose an await per call. */
-  #verificationKey: CryptoKey | ((header: JWSHeaderParameters) => CryptoKey) | undefined
+  readonly #keysReady: Promise<TokenKeys>
+  #keys: TokenKeys | undefined
 
   /** @param clock A custom clock; without one, jose and the `iat` check read the system time. */
   constructor(options: ResolvedTokenOptions, clock?: Clock) {
@@ -35,22 +33,23 @@ export class TokenVerifier {
       audience: options.audience,
       clockTolerance: options.clockToleranceSeconds,
       maxTokenAge: options.maxTokenAgeSeconds,
-      requiredClaims: ['sub', 'iat', 'exp'],
+      requiredClaims: options.requireExpiration ? ['sub', 'iat', 'exp'] : ['sub', 'iat'],
     }
-    this.#keysReady = importHmacKeys(options.secret, options.algorithms).then((keys) => {
-      const onlyKey = keys.size === 1 ? keys.values().next().value : undefined
-      this.#verificationKey = onlyKey ?? ((header) => keyFor(keys, header.alg))
-      this.#keys = keys
-      return keys
-    })
+    this.#keysReady = importTokenKeys(options).then((keys) => (this.#keys = keys))
+    // A key that fails to import fails every verification with the same error; this only keeps it from being unhandled.
+    this.#keysReady.catch(() => {})
   }
 
-  /** Returns the key for signing with `algorithm`, imported once. */
-  async signingKey(algorithm: string): Promise<CryptoKey> {
+  /**
+   * Returns the key that `issueToken` signs with, imported once.
+   * @throws TypeError when no signing key is configured.
+   */
+  async signingKey(): Promise<CryptoKey> {
     const keys = this.#keys ?? (await this.#keysReady)
-    const key = keys.get(algorithm)
-    if (key === undefined) throw new TypeError(`algorithm ${algorithm} is not configured`)
-    return key
+    if (keys.signingKey === undefined) {
+      throw new TypeError(`issueToken needs a signing key: pass privateKey for ${this.#options.algorithms[0]}, or use a secret`)
+    }
+    return keys.signingKey
   }
 
   /**
@@ -65,8 +64,7 @@ export class TokenVerifier {
       )
     }
 
-    if (this.#verificationKey === undefined) await this.#keysReady
-    const key = this.#verificationKey!
+    const key = (this.#keys ?? (await this.#keysReady)).verificationKey
     const options = this.#clock === undefined ? this.#joseOptions : { ...this.#joseOptions, currentDate: new Date(this.#clock()) }
 
     let payload: JWTPayload
@@ -86,7 +84,8 @@ export class TokenVerifier {
 
     // jose has checked that iat and exp are finite numbers; these are the checks it leaves out.
     const iat = payload.iat as number
-    const exp = payload.exp as number
+    // Without exp (allowed only with a maximum age), the token dies when it becomes too old.
+    const exp = payload.exp ?? iat + this.#options.maxTokenAgeSeconds!
     const nowSeconds = (this.#clock ?? Date.now)() / 1000
     if (iat > nowSeconds + this.#options.clockToleranceSeconds) {
       // A token dated in the future would count as issued after every logout.
@@ -101,13 +100,6 @@ export class TokenVerifier {
       expiresAtMicros: Math.floor(exp * 1_000_000),
     }
   }
-}
-
-function keyFor(keys: Map<string, CryptoKey>, algorithm: string | undefined): CryptoKey {
-  const key = algorithm === undefined ? undefined : keys.get(algorithm)
-  // jose checks the algorithm against the allowed list before it calls this resolver, so this is a safety net.
-  if (key === undefined) throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed')
-  return key
 }
 
 /** Checks a claim that identifies a user or session and is stored as PostgreSQL `text`. */
@@ -150,6 +142,9 @@ function issuedAtMicros(payload: JWTPayload, iat: number): number {
 /** Maps a jose failure to the 401 that the client gets; anything else is a bug and is rethrown. */
 function toUnauthorizedError(error: unknown): Error {
   if (!(error instanceof errors.JOSEError)) return error as Error
+  if (error instanceof errors.JWKSNoMatchingKey) {
+    return new UnauthorizedError('invalid_token', 'No key in the key set matches the token\'s "kid" and "alg".', { cause: error })
+  }
 
   if (error instanceof errors.JWTExpired) {
     const message =
