@@ -24,7 +24,7 @@ export type Algorithm = (typeof ALGORITHMS)[number]
 /** HMAC algorithms that a shared secret can verify. */
 export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512'
 
-/** Minimum HMAC key length per algorithm, in bytes: RFC 7518 section 3.2 asks for at least the hash size. */
+/** Minimum HMAC key length per algorithm, in bytes: RFC 7518 section 3.2 requires at least the hash size. */
 export const HMAC_KEY_BYTES: Record<HmacAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 }
 
 /** Minimum RSA modulus, in bits, as RFC 7518 section 3.3 requires. */

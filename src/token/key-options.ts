@@ -40,12 +40,12 @@ export function resolveKeyOptions(options: KeyOptionInputs): {
   algorithms: Algorithm[]
   privateKey: KeyObject | undefined
 } {
-  const given = (['secret', 'publicKey', 'jwksUrl'] as const).filter((name) => options[name] !== undefined)
-  if (given.length !== 1) {
+  const keyOptionsSet = (['secret', 'publicKey', 'jwksUrl'] as const).filter((name) => options[name] !== undefined)
+  if (keyOptionsSet.length !== 1) {
     throw new TypeError(
-      given.length === 0
+      keyOptionsSet.length === 0
         ? 'secret is missing: pass secret (HMAC), publicKey (PEM or JWK) or jwksUrl (a JSON Web Key Set)'
-        : `pass only one of secret, publicKey and jwksUrl, not ${given.join(' and ')}`,
+        : `pass only one of secret, publicKey and jwksUrl, not ${keyOptionsSet.join(' and ')}`,
     )
   }
 
@@ -74,7 +74,7 @@ export function resolveKeyOptions(options: KeyOptionInputs): {
 
   const url = resolveJwksUrl(options.jwksUrl)
   if (options.algorithms === undefined) {
-    throw new TypeError('algorithms is required with jwksUrl, because the key set can hold any key type; for example ["RS256"]')
+    throw new TypeError('algorithms is required with jwksUrl, because the key set can contain any key type; for example ["RS256"]')
   }
   const algorithms = resolveAlgorithms(options.algorithms, [])
   const hmac = algorithms.find(isHmacAlgorithm)
