@@ -1,9 +1,10 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express'
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express'
 
 import { CutoffCache } from './cache/cutoff-cache.js'
 import { MicrosecondClock } from './clock.js'
 import { StoreUnavailableError } from './errors/store-unavailable-error.js'
 import { Authenticator } from './express/authenticator.js'
+import { setTokenCookie } from './express/cookie.js'
 import { createErrorHandler } from './express/error-handler.js'
 import { createLogout, createLogoutAll } from './express/logout-handlers.js'
 import { createRequireAuth } from './express/require-auth.js'
@@ -27,6 +28,12 @@ export interface JwtLogout {
   logout: RequestHandler
   /** Handler that ends every session of the presented token's user and responds with 204. */
   logoutAll: RequestHandler
+  /**
+   * Sets the token cookie on a login response, with the attributes of the
+   * `cookie` option and the token's lifetime.
+   * @throws TypeError without the `cookie` option.
+   */
+  setTokenCookie(res: Response, issued: IssuedToken): void
   /** Error handler that renders jwt-logout's errors; mount it after your routes. */
   errorHandler: ErrorRequestHandler
   /** Signs a token for a user, starting a new session unless `sessionId` is given. */
@@ -88,9 +95,13 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
   const listener = startListener(resolved, cache)
 
   return {
-    requireAuth: createRequireAuth(authenticator),
-    logout: createLogout(authenticator, revoker),
-    logoutAll: createLogoutAll(authenticator, revoker),
+    requireAuth: createRequireAuth(authenticator, resolved.cookie),
+    logout: createLogout(authenticator, revoker, resolved.cookie),
+    logoutAll: createLogoutAll(authenticator, revoker, resolved.cookie),
+    setTokenCookie: (res, issued) => {
+      if (resolved.cookie === undefined) throw new TypeError('setTokenCookie needs the cookie option')
+      setTokenCookie(res, resolved.cookie, issued.token, issued.expiresIn)
+    },
     errorHandler: createErrorHandler(resolved.realm),
     issueToken: (userId, issueOptions) => issuer.issueToken(userId, issueOptions),
     authenticate: (token) => authenticator.requireValid(token),

@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import type { Kysely } from 'kysely'
 
 import type { Clock } from './clock.js'
+import { resolveCookieOptions, type CookieOptions, type ResolvedCookieOptions } from './express/cookie.js'
 import { checkChannel, DEFAULT_CHANNEL } from './invalidation/notification.js'
 import type { Logger } from './logger.js'
 import { resolveTokenOptions, type ResolvedTokenOptions, type TokenOptions } from './token/token-options.js'
@@ -56,6 +57,13 @@ export interface JwtLogoutOptions extends TokenOptions {
   /** `realm` parameter of the `WWW-Authenticate` challenge. Omitted by default. */
   realm?: string
   /**
+   * Cookie mode: also read the token from this cookie when a request has no
+   * Authorization header, and clear the cookie on logout. Set the cookie at
+   * login with `setTokenCookie`. Cookie authentication needs CSRF protection;
+   * the default SameSite=Lax blocks cross-site POSTs in current browsers.
+   */
+  cookie?: CookieOptions
+  /**
    * Clock in milliseconds since the epoch, for tests that freeze time. It
    * drives token issue, verification, cutoffs and the cache TTL.
    * @default Date.now
@@ -91,6 +99,7 @@ export interface ResolvedOptions {
   notifyChannel: string
   logger: Logger | undefined
   realm: string | undefined
+  cookie: ResolvedCookieOptions | undefined
   now: Clock | undefined
 }
 
@@ -111,6 +120,7 @@ const KNOWN_OPTIONS = new Set([
   'notifyChannel',
   'logger',
   'realm',
+  'cookie',
   'now',
   'secret',
   'publicKey',
@@ -157,6 +167,7 @@ export function resolveOptions(options: JwtLogoutOptions): ResolvedOptions {
     notifyChannel: checkChannel(options.notifyChannel ?? DEFAULT_CHANNEL),
     logger: resolveLogger(options.logger),
     realm: options.realm,
+    cookie: resolveCookieOptions(options.cookie),
     now: options.now,
   }
 }

@@ -1,18 +1,23 @@
-import type { Request, RequestHandler } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
 
 import { InvalidRequestError } from '../errors/invalid-request-error.js'
 import type { Revoker } from '../revocation/revoker.js'
 import type { Authentication, Authenticator } from './authenticator.js'
-import { readBearerToken } from './bearer-token.js'
+import { clearTokenCookie, type ResolvedCookieOptions } from './cookie.js'
+import { readRequestToken } from './request-token.js'
 
 /**
  * Creates the handler that ends the session of the presented token (`sid`)
  * and responds with 204. A token that is already revoked also gets 204 but writes
  * nothing, so a stolen old token cannot keep moving the cutoff.
  */
-export function createLogout(authenticator: Authenticator, revoker: Revoker): RequestHandler {
+export function createLogout(
+  authenticator: Authenticator,
+  revoker: Revoker,
+  cookie: ResolvedCookieOptions | undefined,
+): RequestHandler {
   return function logout(req, res, next) {
-    authenticateLogout(authenticator, req)
+    authenticateLogout(authenticator, req, cookie)
       .then(async ({ token, revoked }) => {
         if (revoked) return
 
@@ -24,7 +29,7 @@ export function createLogout(authenticator: Authenticator, revoker: Revoker): Re
         }
         await revoker.revokeSession(token.userId, token.sessionId, token.expiresAtMicros, token.issuedAtMicros)
       })
-      .then(() => res.status(204).end(), next)
+      .then(() => endLoggedOut(res, cookie), next)
   }
 }
 
@@ -32,17 +37,31 @@ export function createLogout(authenticator: Authenticator, revoker: Revoker): Re
  * Creates the handler that ends every session of the presented token's user
  * and responds with 204. An already revoked token gets 204 and writes nothing.
  */
-export function createLogoutAll(authenticator: Authenticator, revoker: Revoker): RequestHandler {
+export function createLogoutAll(
+  authenticator: Authenticator,
+  revoker: Revoker,
+  cookie: ResolvedCookieOptions | undefined,
+): RequestHandler {
   return function logoutAll(req, res, next) {
-    authenticateLogout(authenticator, req)
+    authenticateLogout(authenticator, req, cookie)
       .then(async ({ token, revoked }) => {
         if (revoked) return
         await revoker.revokeUser(token.userId, token.issuedAtMicros)
       })
-      .then(() => res.status(204).end(), next)
+      .then(() => endLoggedOut(res, cookie), next)
   }
 }
 
-async function authenticateLogout(authenticator: Authenticator, req: Request): Promise<Authentication> {
-  return authenticator.authenticate(readBearerToken(req.headers.authorization))
+async function authenticateLogout(
+  authenticator: Authenticator,
+  req: Request,
+  cookie: ResolvedCookieOptions | undefined,
+): Promise<Authentication> {
+  return authenticator.authenticate(readRequestToken(req, cookie))
+}
+
+/** Answers 204, clearing the token cookie in cookie mode, so the browser stops sending a revoked token. */
+function endLoggedOut(res: Response, cookie: ResolvedCookieOptions | undefined): void {
+  if (cookie !== undefined) clearTokenCookie(res, cookie)
+  res.status(204).end()
 }

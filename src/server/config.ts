@@ -36,6 +36,10 @@ export interface ServerConfig {
   databaseConnectTimeoutMs: number
   databaseQueryTimeoutMs: number
   migrateOnStart: boolean
+  /** Name of the token cookie that POST /login/cookie sets. */
+  cookieName: string
+  /** Whether that cookie is sent over HTTPS only (browsers treat http://localhost as secure). */
+  cookieSecure: boolean
   /** `name:password` pairs. */
   demoUsers: string
   logLevel: string
@@ -75,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     databaseConnectTimeoutMs: readInteger(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2000, 1, 600_000),
     databaseQueryTimeoutMs: readInteger(env, 'DATABASE_QUERY_TIMEOUT_MS', 2000, 1, 600_000),
     migrateOnStart: readBoolean(env, 'MIGRATE_ON_START', true),
+    cookieName: readCookieName(env),
+    cookieSecure: readBoolean(env, 'COOKIE_SECURE', true),
     demoUsers: env.DEMO_USERS || DEFAULT_DEMO_USERS,
     logLevel,
   }
@@ -89,6 +95,14 @@ function readInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min
     throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`)
   }
   return value
+}
+
+function readCookieName(env: NodeJS.ProcessEnv): string {
+  const name = env.COOKIE_NAME || 'access_token'
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new ConfigError('COOKIE_NAME', `must be a cookie name of letters, digits and !#$%&'*+-.^_\`|~, got ${JSON.stringify(name)}`)
+  }
+  return name
 }
 
 function readBoolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

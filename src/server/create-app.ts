@@ -24,7 +24,8 @@ export function createApp({ jwtLogout, users, logger }: AppDependencies): Expres
   app.use(pinoHttp({ logger, customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info') }))
 
   // strict: false lets a JSON null or number through, so that it gets the same 400 as any other wrong body.
-  app.post('/login', express.json({ limit: '16kb', strict: false }), createLogin(jwtLogout, users))
+  app.post('/login', express.json({ limit: '16kb', strict: false }), createLogin(jwtLogout, users, 'body'))
+  app.post('/login/cookie', express.json({ limit: '16kb', strict: false }), createLogin(jwtLogout, users, 'cookie'))
   app.get('/me', jwtLogout.requireAuth, (req, res) => {
     const { sub, sid, iat, exp, jti } = req.auth!
     res.json({ sub, sid, iat, exp, jti })
@@ -42,7 +43,11 @@ export function createApp({ jwtLogout, users, logger }: AppDependencies): Expres
   return app
 }
 
-function createLogin(jwtLogout: JwtLogout, users: DemoUsers): RequestHandler {
+/**
+ * Creates a login route. It answers the token as OAuth-style JSON, or, for
+ * browsers, sets it as an HttpOnly cookie and answers 204.
+ */
+function createLogin(jwtLogout: JwtLogout, users: DemoUsers, delivery: 'body' | 'cookie'): RequestHandler {
   return function login(req, res, next) {
     const body: unknown = req.body
     const username = (body as { username?: unknown } | undefined)?.username
@@ -63,6 +68,11 @@ function createLogin(jwtLogout: JwtLogout, users: DemoUsers): RequestHandler {
           return
         }
         const issued = await jwtLogout.issueToken(username)
+        if (delivery === 'cookie') {
+          jwtLogout.setTokenCookie(res, issued)
+          res.status(204).end()
+          return
+        }
         res.json({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn })
       })
       .catch(next)

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     staleIfErrorMs: config.cacheStaleIfErrorMs,
     listen: database.listen,
     logger,
+    cookie: { name: config.cookieName, secure: config.cookieSecure },
   })
   const app = createApp({ jwtLogout, users, logger })
   const pruneTimer = startPruning(jwtLogout, config.pruneIntervalMs, logger)

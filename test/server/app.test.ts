@@ -259,6 +259,41 @@ describe.each(databaseKinds())('demo app on %s', (kind) => {
     })
   })
 
+  describe('POST /login/cookie', () => {
+    it('sets the token cookie', async () => {
+      const response = await request(app).post('/login/cookie').send({ username: 'bob', password: 'bob-password' })
+      const setCookie = (response.headers['set-cookie'] as unknown as string[])[0]
+
+      expect(response.status).toBe(204)
+      expect(setCookie).toMatch(/^access_token=[\w-]+\.[\w-]+\.[\w-]+; Path=\/; Max-Age=900; Expires=.*; HttpOnly; Secure; SameSite=Lax$/)
+    })
+
+    it('rejects wrong credentials', async () => {
+      const response = await request(app).post('/login/cookie').send({ username: 'bob', password: 'wrong' })
+
+      expect(response.status).toBe(401)
+      expect(response.body.error).toBe('invalid_credentials')
+      expect(response.headers['set-cookie']).toBeUndefined()
+    })
+
+    it('serves /me and clears on logout', async () => {
+      const login = await request(app).post('/login/cookie').send({ username: 'bob', password: 'bob-password' })
+      const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!
+
+      const me = await request(app).get('/me').set('Cookie', cookie)
+      const logout = await request(app).post('/logout').set('Cookie', cookie)
+      const after = await request(app).get('/me').set('Cookie', cookie)
+
+      expect(me.status).toBe(200)
+      expect(me.body.sub).toBe('bob')
+      expect(logout.status).toBe(204)
+      expect(logout.headers['set-cookie']).toEqual([
+        'access_token=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax',
+      ])
+      expect(after.body.error).toBe('token_revoked')
+    })
+  })
+
   describe('GET /healthz', () => {
     it('reports the store ok', async () => {
       const response = await request(app).get('/healthz')
@@ -309,6 +344,12 @@ describe.each(databaseKinds())('demo app on %s', (kind) => {
 })
 
 function buildApp(database: TestDatabase, users: DemoUsers, now?: () => number): Express {
-  const jwtLogout = createJwtLogout({ db: database.db, secret: SECRET, ...(now === undefined ? {} : { now }) })
+  // The same cookie settings as the runnable server's defaults.
+  const jwtLogout = createJwtLogout({
+    db: database.db,
+    secret: SECRET,
+    cookie: { name: 'access_token' },
+    ...(now === undefined ? {} : { now }),
+  })
   return createApp({ jwtLogout, users, logger: pino({ level: 'silent' }) })
 }
