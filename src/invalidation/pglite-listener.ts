@@ -29,7 +29,12 @@ export class PGliteListener implements CutoffListener {
   start(events: ListenerEvents): void {
     void this.#pglite
       .listen(this.#channel, (payload) => events.onInvalidation(decodeInvalidation(payload)))
-      .then((unsubscribe) => {
+      .then(async (unsubscribe) => {
+        // close() may have run while LISTEN was in flight.
+        if (this.#state === 'closed') {
+          await unsubscribe()
+          return
+        }
         this.#unsubscribe = unsubscribe
         this.#state = 'listening'
         events.onGap()
