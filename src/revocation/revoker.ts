@@ -2,6 +2,13 @@ import type { CutoffCache } from '../cache/cutoff-cache.js'
 import type { MicrosecondClock } from '../clock.js'
 import type { CutoffStore } from '../store/cutoff-store.js'
 
+/**
+ * Latest time a session cutoff is kept until: 9999-12-31T23:59:59Z, in
+ * microseconds. PostgreSQL does not parse the extended-year form that
+ * toISOString writes after year 9999, so a later `exp` is kept until here.
+ */
+const MAX_RETAIN_UNTIL_MICROS = Date.UTC(9999, 11, 31, 23, 59, 59) * 1000
+
 /** Token settings that decide how long a session's cutoff must be remembered. */
 export interface RetentionSettings {
   /** Maximum token age in seconds, when configured. */
@@ -64,6 +71,6 @@ export class Revoker {
     }
     // NOTE: without maxTokenAgeSeconds, an older token of the same session may expire after this one.
     // Once the row is deleted, that token is valid again. Logout-all has no such gap.
-    return retainUntil + clockToleranceSeconds * 1_000_000
+    return Math.min(retainUntil + clockToleranceSeconds * 1_000_000, MAX_RETAIN_UNTIL_MICROS)
   }
 }

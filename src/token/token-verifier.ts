@@ -10,6 +10,9 @@ import type { ResolvedTokenOptions } from './token-options.js'
 
 type CryptoKey = webcrypto.CryptoKey
 
+/** Three non-empty base64url segments: the only form of a signed JWT that is accepted. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
 /**
  * Verifies compact JWS tokens: signature, pinned algorithm, `exp`, `nbf`,
  * optional `iss`, `aud` and maximum age, then the claims that the cutoff check
@@ -62,6 +65,13 @@ export class TokenVerifier {
         'invalid_token',
         `The token is ${token.length} characters long; the maximum is ${this.#options.maxTokenLength}.`,
       )
+    }
+
+    // jose's base64url decoder also takes padding, whitespace and unused trailing bits, so one signature
+    // would have several spellings; only the canonical one is accepted, as apps may key on the token string.
+    const signature = token.slice(token.lastIndexOf('.') + 1)
+    if (!COMPACT_JWS.test(token) || Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+      throw new UnauthorizedError('invalid_token', 'The token is malformed: expected a signed JWT in compact form.')
     }
 
     const key = (this.#keys ?? (await this.#keysReady)).verificationKey
