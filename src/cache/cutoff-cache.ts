@@ -37,7 +37,7 @@ interface PendingLoad {
  * - A hit is synchronous.
  * - Misses are batched: every user that misses before the event loop's next
  *   check phase is loaded by one store query, and concurrent misses for one
- *   user share it.
+ *   user share a load.
  * - An invalidation (a revocation by this process, or a notification from
  *   another) marks the user's load in flight as stale, so its result is
  *   answered to the requests already waiting but never stored.
@@ -65,6 +65,9 @@ export class CutoffCache {
     this.#entries = new LRUCache<string, UserCutoffs>({
       max: options.maxUsers,
       ttl: options.ttlMs + options.staleIfErrorMs,
+      // lru-cache otherwise reuses one clock reading for 1 ms, so an entry re-set by invalidateAll()
+      // would look younger than it is, and a test clock's jump would go unseen.
+      ttlResolution: 0,
       ...(ttlClock === undefined ? {} : { perf: { now: ttlClock } }),
     })
   }
@@ -102,8 +105,9 @@ export class CutoffCache {
     this.#batch.push(pending)
     if (!this.#batchScheduled) {
       this.#batchScheduled = true
-      // setImmediate runs after the I/O callbacks of this loop turn, so it gathers the misses of every
-      // request that arrived together, at the cost of one loop turn of delay for a miss.
+      // setImmediate runs after the I/O callbacks of this loop turn, so it gathers the misses made in one
+      // turn, at the cost of one turn of delay. Requests that arrive together verify their signatures on
+      // the thread pool and reach the cache over several turns, so they form several smaller batches.
       setImmediate(() => this.#loadBatch())
     }
     return promise

@@ -117,6 +117,9 @@ function readCount(name: string, text: string | undefined, fallback: number, min
 
 /** Returns an error's message, or its inspected form for errors without one (PGlite's file system errors). */
 function describeError(error: unknown): string {
+  // A StoreUnavailableError's message is written for HTTP clients; its detail names the failed operation and the fix.
+  const detail = (error as { detail?: unknown } | null)?.detail
+  if (typeof detail === 'string') return detail
   return error instanceof Error && error.message !== '' ? error.message : inspect(error)
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs'
-import type { Server } from 'node:http'
+import type { Server, ServerResponse } from 'node:http'
 
 import { pino, type Logger } from 'pino'
 
@@ -83,6 +83,9 @@ async function main(): Promise<void> {
   const pruneTimer = startPruning(jwtLogout, config.pruneIntervalMs, logger)
 
   const server = app.listen(config.port, config.host)
+  const openResponses = trackOpenResponses(server, () => stopping !== undefined)
+  // A second signal during shutdown must not close the database twice.
+  let stopping: Promise<void> | undefined
   server.once('listening', () => {
     const address = server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
@@ -93,12 +96,10 @@ async function main(): Promise<void> {
     void database.close().finally(() => (process.exitCode = 1))
   })
 
-  // A second signal during shutdown must not close the database twice.
-  let stopping: Promise<void> | undefined
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       clearInterval(pruneTimer)
-      stopping ??= shutdown(server, jwtLogout, database, logger, signal).catch((error: unknown) => {
+      stopping ??= shutdown(server, openResponses, jwtLogout, database, logger, signal).catch((error: unknown) => {
         logger.error({ err: error }, 'jwt-logout server failed to stop cleanly')
         process.exitCode = 1
       })
@@ -139,13 +140,43 @@ function startPruning(jwtLogout: JwtLogout, intervalMs: number, logger: Logger):
  * Stops accepting connections, lets requests in flight finish, then closes the
  * invalidation listener and the database.
  */
-async function shutdown(server: Server, jwtLogout: JwtLogout, database: OpenDatabase, logger: Logger, signal: string): Promise<void> {
+async function shutdown(
+  server: Server,
+  openResponses: ReadonlySet<ServerResponse>,
+  jwtLogout: JwtLogout,
+  database: OpenDatabase,
+  logger: Logger,
+  signal: string,
+): Promise<void> {
   logger.info({ signal }, 'jwt-logout server stopping')
+  for (const res of openResponses) closeConnectionAfter(res)
   server.closeIdleConnections()
   await new Promise<void>((resolve) => server.close(() => resolve()))
   await jwtLogout.close()
   await database.close()
   logger.info('jwt-logout server stopped')
+}
+
+/**
+ * Records the responses not yet sent. Once `isStopping()` returns true, every
+ * response asks for its connection to close: server.close() closes only the
+ * connections idle at the time, and a keep-alive client could otherwise go on
+ * sending requests and keep the process from exiting.
+ */
+function trackOpenResponses(server: Server, isStopping: () => boolean): Set<ServerResponse> {
+  const openResponses = new Set<ServerResponse>()
+  // Prepended, so that it runs before the app can send the headers.
+  server.prependListener('request', (_req, res) => {
+    if (isStopping()) closeConnectionAfter(res)
+    openResponses.add(res)
+    res.once('close', () => openResponses.delete(res))
+  })
+  return openResponses
+}
+
+/** Makes Node close the connection once `res` is sent, unless its headers are already out. */
+function closeConnectionAfter(res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close')
 }
 
 function formatHost(host: string): string {

@@ -91,6 +91,12 @@ function discardBrokenConnections(pool: pg.Pool): PostgresPool {
     connect: async () => {
       const client = await pool.connect()
       let broken = false
+      // pg emits 'error' on a checked-out client whose connection ends, besides failing its query.
+      // The pool listens only to idle clients, so without this listener the error would crash the process.
+      const markBroken = () => {
+        broken = true
+      }
+      client.on('error', markBroken)
       const wrapped = {
         query: async (sqlText: string, parameters: readonly unknown[]) => {
           try {
@@ -101,7 +107,10 @@ function discardBrokenConnections(pool: pg.Pool): PostgresPool {
             throw error
           }
         },
-        release: (destroy?: boolean) => client.release(destroy === true || broken),
+        release: (destroy?: boolean) => {
+          client.off('error', markBroken)
+          client.release(destroy === true || broken)
+        },
       }
       // Kysely uses the cursor overload of query() only when the dialect has a `cursor` option, which is not set here.
       return wrapped as unknown as PostgresPoolClient
