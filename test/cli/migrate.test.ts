@@ -221,3 +221,93 @@ describe.skipIf(postgresUrl() === null)('migrate CLI on PostgreSQL', () => {
     expect(result.stdout).toContain('Migrated up: 0002_create_session_logouts')
   })
 })
+
+describe('prune CLI usage', () => {
+  it.each(['0', '-1', '1.5', 'ten', '', '9007199254740993'])('rejects --batch-size=%j', async (value) => {
+    // The option is checked before the database is opened, so no database is needed.
+    const result = await runCli(['prune', `--batch-size=${value}`])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain(`--batch-size must be a whole number of at least 1, got ${JSON.stringify(value)}`)
+  })
+
+  it('rejects a negative --margin-ms', async () => {
+    const result = await runCli(['prune', '--margin-ms=-1'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('--margin-ms must be a whole number of at least 0, got "-1"')
+  })
+
+  it('rejects an argument after prune', async () => {
+    const result = await runCli(['prune', 'now'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('Unknown command: "prune now"')
+  })
+})
+
+describe.skipIf(postgresUrl() === null)('prune CLI on PostgreSQL', () => {
+  let database: TestDatabase
+  let url: string
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres')
+    url = withSearchPath(postgresUrl()!, database.schema!)
+    // Three rows expired a day ago, one 10 s ago (inside the default margin of 60 s) and one live for an hour.
+    const rows: Array<[string, string]> = [
+      ['expired-1', "now() - interval '1 day'"],
+      ['expired-2', "now() - interval '1 day'"],
+      ['expired-3', "now() - interval '1 day'"],
+      ['inside-margin', "now() - interval '10 seconds'"],
+      ['live', "now() + interval '1 hour'"],
+    ]
+    for (const [sessionId, expiresAt] of rows) {
+      await database.execute(
+        `insert into session_logouts (user_id, session_id, logged_out_at, expires_at) values ('cli-user', $1, now() - interval '2 days', ${expiresAt})`,
+        [sessionId],
+      )
+    }
+  })
+
+  afterAll(async () => {
+    await database?.close()
+  })
+
+  async function listSessions(): Promise<string[]> {
+    const rows = await database.execute('select session_id from session_logouts order by session_id')
+    return rows.map((row) => row.session_id as string)
+  }
+
+  // The steps share one schema and run in order.
+  it('prunes the expired rows', async () => {
+    // A batch size below the number of expired rows also checks that --batch-size reaches the store.
+    const result = await runCli(['prune', '--batch-size', '2', '--database-url', url])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^Pruned 3 expired session cutoffs from PostgreSQL at postgres:\/\/.*\.\n$/)
+  })
+
+  it('keeps rows inside the margin', async () => {
+    expect(await listSessions()).toEqual(['inside-margin', 'live'])
+  })
+
+  it('prunes them with --margin-ms 0', async () => {
+    const result = await runCli(['prune', '--margin-ms', '0'], { DATABASE_URL: url })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^Pruned 1 expired session cutoffs from /)
+  })
+
+  it('keeps live rows', async () => {
+    expect(await listSessions()).toEqual(['live'])
+  })
+
+  it('prunes nothing on a second run', async () => {
+    const result = await runCli(['prune', '--margin-ms', '0', '--database-url', url])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^Pruned 0 expired session cutoffs from /)
+  })
+
+  it('exits 1 without the tables', async () => {
+    // The search_path names a schema that does not exist, so session_logouts is not found.
+    const result = await runCli(['prune', '--database-url', withSearchPath(postgresUrl()!, `${database.schema}_missing`)])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^Failed: pruning expired sessions failed: /)
+    expect(result.stderr).toContain('run the migrations (jwt-logout migrate up)')
+  })
+})
