@@ -16,7 +16,7 @@ import { PGliteDialect } from '../../src/store/pglite-dialect.js'
 import type { CutoffDatabase } from '../../src/store/schema.js'
 import { createTestDatabase, postgresUrl, withSearchPath, type TestDatabase } from '../support/databases.js'
 import { findFreePort } from '../support/server-process.js'
-import { TcpProxy } from '../support/tcp-proxy.js'
+import { onLoopbackPort, proxyTarget, TcpProxy } from '../support/tcp-proxy.js'
 import { createTestApp } from '../support/test-app.js'
 
 /** Long enough that no cached cutoff expires during a test, so only an invalidation makes an instance re-read. */
@@ -159,25 +159,6 @@ function withParameter(url: string, name: string, value: string): string {
   const parsed = new URL(url)
   parsed.searchParams.set(name, value)
   return parsed.toString()
-}
-
-/** Returns `url` pointed at 127.0.0.1:`port`, with the same user, database and parameters. */
-function onLoopbackPort(url: string, port: number): string {
-  const parsed = new URL(url)
-  parsed.hostname = '127.0.0.1'
-  parsed.port = String(port)
-  return parsed.toString()
-}
-
-/** Returns the host and port of `url`, for the proxy to forward to. */
-function targetOf(url: string): { host: string; port: number } {
-  const parsed = new URL(url)
-  // URL keeps the brackets of an IPv6 literal, which node:net does not accept.
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1')
-  if (host === '') {
-    throw new Error('DATABASE_URL has no host, but the proxy test needs a PostgreSQL server reachable over TCP: set a host in DATABASE_URL')
-  }
-  return { host, port: parsed.port === '' ? 5432 : Number(parsed.port) }
 }
 
 describe.skipIf(databaseUrl === null)('cross-instance invalidation on PostgreSQL', () => {
@@ -330,7 +311,7 @@ describe.skipIf(databaseUrl === null)('cross-instance invalidation on PostgreSQL
   })
 
   it('silently dead listener reconnects', async () => {
-    const target = targetOf(databaseUrl!)
+    const target = proxyTarget(databaseUrl!)
     const proxy = new TcpProxy(target.host, target.port)
     await proxy.start()
     cleanups.push(() => proxy.close())

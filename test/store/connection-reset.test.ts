@@ -3,20 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } 
 
 import { openDatabase } from '../../src/store/open-database.js'
 import { createTestDatabase, postgresUrl, withSearchPath, type TestDatabase } from '../support/databases.js'
-import { TcpProxy } from '../support/tcp-proxy.js'
+import { onLoopbackPort, proxyTarget, TcpProxy } from '../support/tcp-proxy.js'
 
 const databaseUrl = postgresUrl()
 
 /** Comment in the SQL of the probe query, so that pg_stat_activity finds it and only it. */
 const PROBE_MARKER = 'connection_reset_probe'
-
-/** Returns `url` pointed at 127.0.0.1:`port`, with the same user, database and parameters. */
-function throughProxy(url: string, port: number): string {
-  const parsed = new URL(url)
-  parsed.hostname = '127.0.0.1'
-  parsed.port = String(port)
-  return parsed.toString()
-}
 
 describe.skipIf(databaseUrl === null)('connection reset during a query', () => {
   /** Direct connection to the test schema, bypassing the proxy. */
@@ -25,9 +17,8 @@ describe.skipIf(databaseUrl === null)('connection reset during a query', () => {
 
   beforeAll(async () => {
     schemaDatabase = await createTestDatabase('postgres')
-    const target = new URL(databaseUrl!)
-    const host = target.hostname.replace(/^\[(.*)\]$/, '$1')
-    proxy = new TcpProxy(host, target.port === '' ? 5432 : Number(target.port))
+    const target = proxyTarget(databaseUrl!)
+    proxy = new TcpProxy(target.host, target.port)
     await proxy.start()
   })
 
@@ -58,7 +49,7 @@ describe.skipIf(databaseUrl === null)('connection reset during a query', () => {
 
   it('fails the query without an uncaught error', async () => {
     const database = await openDatabase({
-      databaseUrl: withSearchPath(throughProxy(databaseUrl!, proxy.port), schemaDatabase.schema!),
+      databaseUrl: withSearchPath(onLoopbackPort(databaseUrl!, proxy.port), schemaDatabase.schema!),
       connectTimeoutMs: 500,
       queryTimeoutMs: 30_000,
     })
@@ -83,7 +74,7 @@ describe.skipIf(databaseUrl === null)('connection reset during a query', () => {
 
   it('recovers after the reset', async () => {
     const database = await openDatabase({
-      databaseUrl: withSearchPath(throughProxy(databaseUrl!, proxy.port), schemaDatabase.schema!),
+      databaseUrl: withSearchPath(onLoopbackPort(databaseUrl!, proxy.port), schemaDatabase.schema!),
       connectTimeoutMs: 500,
       queryTimeoutMs: 30_000,
       // One connection, so the query after the reset runs on a replacement of the broken one.

@@ -18,7 +18,7 @@ import { KyselyCutoffStore } from '../../src/store/kysely-cutoff-store.js'
 import { openDatabase } from '../../src/store/open-database.js'
 import type { CutoffDatabase } from '../../src/store/schema.js'
 import { createTestDatabase, postgresUrl, withSearchPath, type TestDatabase } from '../support/databases.js'
-import { TcpProxy } from '../support/tcp-proxy.js'
+import { onLoopbackPort, proxyTarget, TcpProxy } from '../support/tcp-proxy.js'
 import { countCutoffLookups, createTestApp } from '../support/test-app.js'
 
 const CONNECT_TIMEOUT_MS = 500
@@ -34,23 +34,6 @@ const SHORT_CACHE_TTL_MS = 1000
 const STALE_IF_ERROR_MS = 5000
 
 const databaseUrl = postgresUrl()
-
-/** Returns the host and port of `url`, where the proxy forwards to. */
-function targetOf(url: string): { host: string; port: number } {
-  const parsed = new URL(url)
-  // URL keeps the brackets of an IPv6 literal, which node:net does not accept.
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1')
-  if (host === '') throw new Error('DATABASE_URL has no host; the outage tests need a PostgreSQL server reachable over TCP')
-  return { host, port: parsed.port === '' ? 5432 : Number(parsed.port) }
-}
-
-/** Returns `url` pointed at the proxy on 127.0.0.1:`port`, with the same user, database and parameters. */
-function throughProxy(url: string, port: number): string {
-  const parsed = new URL(url)
-  parsed.hostname = '127.0.0.1'
-  parsed.port = String(port)
-  return parsed.toString()
-}
 
 function newUserId(): string {
   return `outage-user-${randomUUID()}`
@@ -105,7 +88,7 @@ describe.skipIf(databaseUrl === null)('store outage behind a TCP proxy', () => {
 
   beforeAll(async () => {
     schemaDatabase = await createTestDatabase('postgres')
-    const target = targetOf(databaseUrl!)
+    const target = proxyTarget(databaseUrl!)
     proxy = new TcpProxy(target.host, target.port)
     await proxy.start()
   })
@@ -128,7 +111,7 @@ describe.skipIf(databaseUrl === null)('store outage behind a TCP proxy', () => {
   ): Promise<{ app: Express; jwtLogout: JwtLogout; idleErrors: Error[] }> {
     const idleErrors: Error[] = []
     const database = await openDatabase({
-      databaseUrl: withSearchPath(throughProxy(databaseUrl!, proxy.port), schemaDatabase.schema!),
+      databaseUrl: withSearchPath(onLoopbackPort(databaseUrl!, proxy.port), schemaDatabase.schema!),
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       queryTimeoutMs: QUERY_TIMEOUT_MS,
       poolSize,
@@ -311,7 +294,7 @@ describe.skipIf(databaseUrl === null)('store outage behind a TCP proxy', () => {
     const queries: string[] = []
     const idleErrors: Error[] = []
     const pool = new pg.Pool({
-      connectionString: withSearchPath(throughProxy(databaseUrl!, proxy.port), schemaDatabase.schema!),
+      connectionString: withSearchPath(onLoopbackPort(databaseUrl!, proxy.port), schemaDatabase.schema!),
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       query_timeout: QUERY_TIMEOUT_MS,
     })

@@ -124,3 +124,26 @@ export class TcpProxy {
     this.#held.clear()
   }
 }
+
+/**
+ * Returns the host and port of a PostgreSQL connection string, for a proxy
+ * to forward to.
+ * @throws Error when the URL names no host, as with a Unix socket.
+ */
+export function proxyTarget(databaseUrl: string): { host: string; port: number } {
+  const parsed = new URL(databaseUrl)
+  // URL keeps the brackets of an IPv6 literal, which node:net does not accept.
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1')
+  if (host === '') {
+    throw new Error('DATABASE_URL has no host, but the proxy tests need a PostgreSQL server reachable over TCP: set a host in DATABASE_URL')
+  }
+  return { host, port: parsed.port === '' ? 5432 : Number(parsed.port) }
+}
+
+/** Returns `url` pointed at 127.0.0.1:`port`, with the same user, database and parameters. */
+export function onLoopbackPort(url: string, port: number): string {
+  const parsed = new URL(url)
+  parsed.hostname = '127.0.0.1'
+  parsed.port = String(port)
+  return parsed.toString()
+}
