@@ -68,7 +68,7 @@ export interface Health {
   store: 'ok' | 'unavailable'
   /** `disabled` without the `listen` option. */
   listener: ListenerState | 'disabled'
-  /** Why the store is unavailable, for logs only. */
+  /** Cause of the store failure, for logs only. */
   storeDetail?: string
 }
 
@@ -131,7 +131,7 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
   }
 }
 
-/** Starts the listener that the `listen` option asks for, wired to the cache, or returns undefined. */
+/** Starts the listener that the `listen` option configures, wired to the cache, or returns undefined. */
 function startListener(resolved: ResolvedOptions, cache: CutoffCache): CutoffListener | undefined {
   const { listen, notifyChannel: channel } = resolved
   if (listen === undefined) return undefined

@@ -22,7 +22,7 @@ export interface JwtLogoutOptions extends TokenOptions {
   /**
    * How long a cached cutoff is trusted, in milliseconds. Without `listen`, a
    * logout written by another process is enforced here after at most this
-   * long; with it, this only bounds staleness while the listener is down.
+   * long. With it, this only bounds staleness while the listener is down.
    * @default 10000
    */
   cacheTtlMs?: number
@@ -36,12 +36,12 @@ export interface JwtLogoutOptions extends TokenOptions {
    */
   staleIfErrorMs?: number
   /**
-   * Where to LISTEN for the notifications that every cutoff write sends, so
-   * that a logout on one instance reaches every other instance at once:
-   * `{ connectionString }` for PostgreSQL (a direct or session-mode
-   * connection, not PgBouncer in transaction mode), or `{ pglite }` for the
-   * embedded database. Without it, other instances see a logout when their
-   * cached entry's TTL ends.
+   * Connection on which to LISTEN for the notifications that every cutoff
+   * write sends, so that a logout on one instance reaches every other instance
+   * at once. Pass `{ connectionString }` for PostgreSQL, which must be a direct
+   * or session-mode connection because PgBouncer in transaction mode does not
+   * carry LISTEN, or `{ pglite }` for the embedded database. Without it, other
+   * instances see a logout when their cached entry's TTL ends.
    */
   listen?: ListenOptions
   /**

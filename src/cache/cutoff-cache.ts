@@ -39,8 +39,8 @@ interface PendingLoad {
  *   check phase is loaded by one store query, and concurrent misses for one
  *   user share a load.
  * - An invalidation (a revocation by this process, or a notification from
- *   another) marks the user's load in flight as stale, so its result is
- *   answered to the requests already waiting but never stored.
+ *   another) marks the user's load in flight as stale, so its result goes
+ *   to the requests already waiting but is never stored.
  */
 export class CutoffCache {
   readonly #store: CutoffStore

@@ -1,7 +1,7 @@
 /** Default PostgreSQL channel on which cutoff writes are announced. */
 export const DEFAULT_CHANNEL = 'jwt_logout_cutoffs'
 
-/** Payload that tells every listener to drop its whole cache. */
+/** Payload that makes every listener drop its whole cache. */
 export const INVALIDATE_ALL = '*'
 
 const USER_PREFIX = 'user:'
@@ -31,7 +31,7 @@ export function encodeInvalidation(userId: string): string {
   return Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES ? payload : INVALIDATE_ALL
 }
 
-/** Parses a payload; anything unknown invalidates everything, which is always safe. */
+/** Parses a payload. Anything unknown invalidates everything, which can cost queries but never accepts a revoked token. */
 export function decodeInvalidation(payload: string | undefined): Invalidation {
   if (payload !== undefined && payload.startsWith(USER_PREFIX) && payload.length > USER_PREFIX.length) {
     return { userId: payload.slice(USER_PREFIX.length) }

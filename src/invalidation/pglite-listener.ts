@@ -6,7 +6,7 @@ import { decodeInvalidation } from './notification.js'
 
 /**
  * Listener for the embedded database. PGlite runs inside this process, so its
- * connection cannot drop; it still goes through LISTEN and NOTIFY, so the
+ * connection cannot drop. It still goes through LISTEN and NOTIFY, so that the
  * embedded mode takes the same path as PostgreSQL.
  */
 export class PGliteListener implements CutoffListener {

@@ -112,7 +112,7 @@ async function migrate(database: OpenDatabase, logger: Logger): Promise<void> {
   for (const result of results) logger.info({ migration: result.migrationName }, 'migration applied')
 }
 
-/** Fails start-up when migrations are pending, instead of answering every request with 503. */
+/** Fails start-up when migrations are pending, instead of responding to every request with 503. */
 async function checkMigrations(database: OpenDatabase): Promise<void> {
   const pending = await pendingMigrations(database.db)
   if (pending.length > 0) {
@@ -159,8 +159,8 @@ async function shutdown(
 
 /**
  * Records the responses not yet sent. Once `isStopping()` returns true, every
- * response asks for its connection to close: server.close() closes only the
- * connections idle at the time, and a keep-alive client could otherwise go on
+ * response requests that its connection close. server.close() closes only the
+ * connections idle at the time, so a keep-alive client could otherwise go on
  * sending requests and keep the process from exiting.
  */
 function trackOpenResponses(server: Server, isStopping: () => boolean): Set<ServerResponse> {

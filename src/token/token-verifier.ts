@@ -68,7 +68,7 @@ export class TokenVerifier {
     }
 
     // jose's base64url decoder also takes padding, whitespace and unused trailing bits, so one signature
-    // would have several spellings; only the canonical one is accepted, as apps may key on the token string.
+    // would have several spellings. Only the canonical one is accepted, because apps may key on the token string.
     const signature = token.slice(token.lastIndexOf('.') + 1)
     if (!COMPACT_JWS.test(token) || Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
       throw new UnauthorizedError('invalid_token', 'The token is malformed: expected a signed JWT in compact form.')

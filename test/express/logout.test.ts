@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js'
 import { createTestApp, signToken, TEST_SECRET } from '../support/test-app.js'
 
-/** A clock frozen at `ms`, moved by assigning to `clock.ms`. */
+/** Returns a clock frozen at `ms`, moved by assigning to `clock.ms`. */
 function frozenClock(ms: number): { ms: number; now: () => number } {
   const clock = { ms, now: () => clock.ms }
   return clock
@@ -82,7 +82,7 @@ describe.each(databaseKinds())('logout on %s', (kind) => {
     const exp = second / 1000 + 600
     await jwtLogout.revokeUser('foreign')
 
-    // Issued by another system 800 ms after the logout, but its iat cannot say so.
+    // Issued by another system 800 ms after the logout, but its whole-second iat cannot show that.
     clock.ms += 800
     const sameSecond = await signToken({ sub: 'foreign', iat: second / 1000, exp })
     clock.ms += 1000

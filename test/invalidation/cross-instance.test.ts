@@ -16,7 +16,7 @@ import { PGliteDialect } from '../../src/store/pglite-dialect.js'
 import type { CutoffDatabase } from '../../src/store/schema.js'
 import { createTestDatabase, postgresUrl, withSearchPath, type TestDatabase } from '../support/databases.js'
 import { findFreePort } from '../support/server-process.js'
-import { onLoopbackPort, proxyTarget, TcpProxy } from '../support/tcp-proxy.js'
+import { onLoopbackPort, TcpProxy } from '../support/tcp-proxy.js'
 import { createTestApp } from '../support/test-app.js'
 
 /** Long enough that no cached cutoff expires during a test, so only an invalidation makes an instance re-read. */
@@ -311,9 +311,7 @@ describe.skipIf(databaseUrl === null)('cross-instance invalidation on PostgreSQL
   })
 
   it('silently dead listener reconnects', async () => {
-    const target = proxyTarget(databaseUrl!)
-    const proxy = new TcpProxy(target.host, target.port)
-    await proxy.start()
+    const proxy = await TcpProxy.startFor(databaseUrl!)
     cleanups.push(() => proxy.close())
     const a = await openInstance('a')
     // Only the LISTEN connection goes through the proxy. B's pool stays direct, so B keeps serving requests.

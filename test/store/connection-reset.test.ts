@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } 
 
 import { openDatabase } from '../../src/store/open-database.js'
 import { createTestDatabase, postgresUrl, withSearchPath, type TestDatabase } from '../support/databases.js'
-import { onLoopbackPort, proxyTarget, TcpProxy } from '../support/tcp-proxy.js'
+import { onLoopbackPort, TcpProxy } from '../support/tcp-proxy.js'
 
 const databaseUrl = postgresUrl()
 
@@ -17,9 +17,7 @@ describe.skipIf(databaseUrl === null)('connection reset during a query', () => {
 
   beforeAll(async () => {
     schemaDatabase = await createTestDatabase('postgres')
-    const target = proxyTarget(databaseUrl!)
-    proxy = new TcpProxy(target.host, target.port)
-    await proxy.start()
+    proxy = await TcpProxy.startFor(databaseUrl!)
   })
 
   afterAll(async () => {

@@ -18,7 +18,7 @@ import { KyselyCutoffStore } from '../../src/store/kysely-cutoff-store.js'
 import { openDatabase } from '../../src/store/open-database.js'
 import type { CutoffDatabase } from '../../src/store/schema.js'
 import { createTestDatabase, postgresUrl, withSearchPath, type TestDatabase } from '../support/databases.js'
-import { onLoopbackPort, proxyTarget, TcpProxy } from '../support/tcp-proxy.js'
+import { onLoopbackPort, TcpProxy } from '../support/tcp-proxy.js'
 import { countCutoffLookups, createTestApp } from '../support/test-app.js'
 
 const CONNECT_TIMEOUT_MS = 500
@@ -88,9 +88,7 @@ describe.skipIf(databaseUrl === null)('store outage behind a TCP proxy', () => {
 
   beforeAll(async () => {
     schemaDatabase = await createTestDatabase('postgres')
-    const target = proxyTarget(databaseUrl!)
-    proxy = new TcpProxy(target.host, target.port)
-    await proxy.start()
+    proxy = await TcpProxy.startFor(databaseUrl!)
   })
 
   afterAll(async () => {
@@ -249,7 +247,7 @@ describe.skipIf(databaseUrl === null)('store outage behind a TCP proxy', () => {
     expect(response.body).toMatchObject({ error: 'store_unavailable' })
     expect(elapsedMs).toBeGreaterThanOrEqual(QUERY_TIMEOUT_MS - TIMER_SLACK_MS)
     expect(elapsedMs).toBeLessThan(MAX_OUTAGE_RESPONSE_MS)
-    // The frozen connection never answers again; only discarding it lets the next request through.
+    // The frozen connection never replies again, so only discarding it lets the next request through.
     expect(afterRestore.status).toBe(200)
   })
 

@@ -32,6 +32,14 @@ export class TcpProxy {
     this.#server = net.createServer((client) => this.#accept(client))
   }
 
+  /** Creates and starts a proxy in front of the PostgreSQL server of `databaseUrl`. */
+  static async startFor(databaseUrl: string): Promise<TcpProxy> {
+    const target = proxyTarget(databaseUrl)
+    const proxy = new TcpProxy(target.host, target.port)
+    await proxy.start()
+    return proxy
+  }
+
   /** Starts listening on an ephemeral port of 127.0.0.1 and returns the port. */
   async start(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
