@@ -54,6 +54,14 @@ export interface JwtLogoutOptions extends TokenOptions {
    * Tokens are never logged. Silent by default.
    */
   logger?: Logger
+  /**
+   * Maximum number of verified tokens kept, so that a repeated token skips
+   * the signature check; 0 turns the cache off. Revocation is still checked
+   * on every request. Each slot allows for 2048 characters of token text on
+   * average, so larger tokens take more slots.
+   * @default 0
+   */
+  tokenCacheMaxTokens?: number
   /** `realm` parameter of the `WWW-Authenticate` challenge. Omitted by default. */
   realm?: string
   /**
@@ -95,6 +103,7 @@ export interface ResolvedOptions {
   cacheMaxUsers: number
   cacheTtlMs: number
   staleIfErrorMs: number
+  tokenCacheMaxTokens: number
   listen: ListenOptions | undefined
   notifyChannel: string
   logger: Logger | undefined
@@ -116,6 +125,7 @@ const KNOWN_OPTIONS = new Set([
   'cacheMaxUsers',
   'cacheTtlMs',
   'staleIfErrorMs',
+  'tokenCacheMaxTokens',
   'listen',
   'notifyChannel',
   'logger',
@@ -163,6 +173,8 @@ export function resolveOptions(options: JwtLogoutOptions): ResolvedOptions {
     cacheMaxUsers: resolvePositiveInteger('cacheMaxUsers', options.cacheMaxUsers, 10_000),
     cacheTtlMs: resolvePositiveInteger('cacheTtlMs', options.cacheTtlMs, 10_000),
     staleIfErrorMs: options.staleIfErrorMs === 0 ? 0 : resolvePositiveInteger('staleIfErrorMs', options.staleIfErrorMs, 0),
+    tokenCacheMaxTokens:
+      options.tokenCacheMaxTokens === 0 ? 0 : resolvePositiveInteger('tokenCacheMaxTokens', options.tokenCacheMaxTokens, 0),
     listen: resolveListen(options.listen),
     notifyChannel: checkChannel(options.notifyChannel ?? DEFAULT_CHANNEL),
     logger: resolveLogger(options.logger),

@@ -1,4 +1,5 @@
 import type { CutoffCache } from '../cache/cutoff-cache.js'
+import type { VerifiedTokenCache } from '../cache/verified-token-cache.js'
 import { UnauthorizedError } from '../errors/unauthorized-error.js'
 import { effectiveCutoff } from '../store/cutoff-store.js'
 import type { VerifiedToken } from '../token/claims.js'
@@ -17,10 +18,14 @@ export interface Authentication {
 export class Authenticator {
   readonly #verifier: TokenVerifier
   readonly #cache: CutoffCache
+  readonly #tokenCache: VerifiedTokenCache | undefined
+  /** Number of requests whose token came from the verified-token cache, for stats. */
+  tokenCacheHits = 0
 
-  constructor(verifier: TokenVerifier, cache: CutoffCache) {
+  constructor(verifier: TokenVerifier, cache: CutoffCache, tokenCache: VerifiedTokenCache | undefined) {
     this.#verifier = verifier
     this.#cache = cache
+    this.#tokenCache = tokenCache
   }
 
   /**
@@ -29,12 +34,24 @@ export class Authenticator {
    */
   async authenticate(token: string): Promise<Authentication> {
     // Signature first: only a token we signed may cost a database query.
-    const verified = await this.#verifier.verify(token)
+    const verified = this.#cachedToken(token) ?? (await this.#verify(token))
 
     // A cache hit needs no await, so the common case adds no microtask turn.
     const cutoffs = this.#cache.peek(verified.userId) ?? (await this.#cache.load(verified.userId))
     const revoked = verified.issuedAtMicros <= effectiveCutoff(cutoffs, verified.sessionId)
     return { token: verified, revoked }
+  }
+
+  #cachedToken(token: string): VerifiedToken | undefined {
+    const verified = this.#tokenCache?.get(token)
+    if (verified !== undefined) this.tokenCacheHits++
+    return verified
+  }
+
+  async #verify(token: string): Promise<VerifiedToken> {
+    const verified = await this.#verifier.verify(token)
+    this.#tokenCache?.set(token, verified)
+    return verified
   }
 
   /**

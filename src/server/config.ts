@@ -31,6 +31,8 @@ export interface ServerConfig {
   cacheMaxUsers: number
   cacheTtlMs: number
   cacheStaleIfErrorMs: number
+  /** Size of the verified-token cache; 0 turns it off. */
+  tokenCacheMaxTokens: number
   /** Interval of the pruning of expired session rows, in milliseconds; 0 turns it off. */
   pruneIntervalMs: number
   databaseConnectTimeoutMs: number
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     cacheMaxUsers: readInteger(env, 'CACHE_MAX_USERS', 10_000, 1, Number.MAX_SAFE_INTEGER),
     cacheTtlMs: readInteger(env, 'CACHE_TTL_MS', 10_000, 1, Number.MAX_SAFE_INTEGER),
     cacheStaleIfErrorMs: readInteger(env, 'CACHE_STALE_IF_ERROR_MS', 0, 0, Number.MAX_SAFE_INTEGER),
+    tokenCacheMaxTokens: readInteger(env, 'TOKEN_CACHE_MAX_TOKENS', 10_000, 0, Number.MAX_SAFE_INTEGER),
     // setInterval takes at most 2^31 - 1 ms (about 24.8 days).
     pruneIntervalMs: readInteger(env, 'PRUNE_INTERVAL_MS', 3_600_000, 0, 2_147_483_647),
     databaseConnectTimeoutMs: readInteger(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2000, 1, 600_000),

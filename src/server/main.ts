@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     cacheMaxUsers: config.cacheMaxUsers,
     cacheTtlMs: config.cacheTtlMs,
     staleIfErrorMs: config.cacheStaleIfErrorMs,
+    tokenCacheMaxTokens: config.tokenCacheMaxTokens,
     listen: database.listen,
     logger,
     cookie: { name: config.cookieName, secure: config.cookieSecure },

@@ -37,4 +37,6 @@ export interface VerifiedToken {
   issuedAtMicros: number
   /** Expiry time in microseconds, from `exp`. */
   expiresAtMicros: number
+  /** End of the token's validity in microseconds: `exp`, or `iat` plus the maximum age when that comes first. */
+  validUntilMicros: number
 }

@@ -24,6 +24,8 @@ export class TokenVerifier {
   readonly #joseOptions: JWTVerifyOptions
   readonly #keysReady: Promise<TokenKeys>
   #keys: TokenKeys | undefined
+  /** Number of tokens checked with jose, for stats. */
+  verifications = 0
 
   /** @param clock A custom clock; without one, jose and the `iat` check read the system time. */
   constructor(options: ResolvedTokenOptions, clock?: Clock) {
@@ -77,6 +79,7 @@ export class TokenVerifier {
     const key = (this.#keys ?? (await this.#keysReady)).verificationKey
     const options = this.#clock === undefined ? this.#joseOptions : { ...this.#joseOptions, currentDate: new Date(this.#clock()) }
 
+    this.verifications++
     let payload: JWTPayload
     try {
       const result = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options)
@@ -108,6 +111,7 @@ export class TokenVerifier {
       sessionId,
       issuedAtMicros: issuedAtMicros(payload, iat),
       expiresAtMicros: Math.floor(exp * 1_000_000),
+      validUntilMicros: Math.floor(Math.min(exp, iat + (this.#options.maxTokenAgeSeconds ?? Infinity)) * 1_000_000),
     }
   }
 }
