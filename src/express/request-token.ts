@@ -16,7 +16,7 @@ export function readRequestToken(req: Request, cookie: ResolvedCookieOptions | u
     if (value !== undefined && value !== '') return value
     throw new UnauthorizedError(
       'missing_token',
-      `The request has neither an Authorization header nor a ${cookie.name} cookie; log in first.`,
+      `The request has neither an Authorization header nor the ${cookie.name} cookie; log in first.`,
     )
   }
   return readBearerToken(header)

@@ -88,7 +88,7 @@ describe.each(databaseKinds())('cookie mode on %s', (kind) => {
 
     expect(response.status).toBe(401)
     expect(response.body.error).toBe('missing_token')
-    expect(response.body.message).toBe('The request has neither an Authorization header nor a session_token cookie; log in first.')
+    expect(response.body.message).toBe('The request has neither an Authorization header nor the session_token cookie; log in first.')
   })
 
   it.each(['/api/logout', '/api/logout-all'])('%s clears the cookie', async (path) => {
