@@ -22,8 +22,8 @@ const secretBytes = new TextEncoder().encode(HS256_SECRET)
 const tokens = []
 for (let i = 0; i < USERS; i++) {
   const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`heap-user-${i}`).setIssuedAt().setExpirationTime('1h').sign(secretBytes)
-  // jose returns a concatenated (cons) string that V8 flattens in place on first read, which would shrink the heap
-  // during the measurement; a copy through a Buffer is already flat.
+  // jose returns a concatenated (cons) string, which V8 flattens in place on first read and so would shrink the
+  // heap during the measurement. A copy through a Buffer is already flat.
   tokens.push(Buffer.from(token, 'latin1').toString('latin1'))
 }
 // A separate instance warms the code paths on one user outside the measured set, so compiled code is not counted.

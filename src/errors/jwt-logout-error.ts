@@ -12,7 +12,7 @@ export type ErrorCode =
 /**
  * Base class of the errors that reject a request. Each carries the HTTP
  * `status` to respond with and a stable lowercase `code` that clients can
- * branch on; the message is for people and never contains the token.
+ * branch on. The message is for people and never contains the token.
  */
 export abstract class JwtLogoutError extends Error {
   abstract readonly status: number

@@ -60,7 +60,7 @@ async function authenticateLogout(
   return authenticator.authenticate(readRequestToken(req, cookie))
 }
 
-/** Answers 204, clearing the token cookie in cookie mode, so the browser stops sending a revoked token. */
+/** Responds with 204, clearing the token cookie in cookie mode, so the browser stops sending a revoked token. */
 function endLoggedOut(res: Response, cookie: ResolvedCookieOptions | undefined): void {
   if (cookie !== undefined) clearTokenCookie(res, cookie)
   res.status(204).end()

@@ -3,7 +3,7 @@ import type { Invalidation } from './notification.js'
 /** State of a listener, as `/healthz` reports it. */
 export type ListenerState = 'connecting' | 'listening' | 'reconnecting' | 'closed'
 
-/** What a listener reports to the cache. */
+/** Events that a listener reports to the cache. */
 export interface ListenerEvents {
   /** A cutoff write committed somewhere: drop that user's entry, or every entry. */
   onInvalidation(invalidation: Invalidation): void

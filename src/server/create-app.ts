@@ -44,8 +44,8 @@ export function createApp({ jwtLogout, users, logger }: AppDependencies): Expres
 }
 
 /**
- * Creates a login route. It answers the token as OAuth-style JSON, or, for
- * browsers, sets it as an HttpOnly cookie and answers 204.
+ * Creates a login route. It returns the token as OAuth-style JSON, or, for
+ * browsers, sets it as an HttpOnly cookie and responds with 204.
  */
 function createLogin(jwtLogout: JwtLogout, users: DemoUsers, delivery: 'body' | 'cookie'): RequestHandler {
   return function login(req, res, next) {

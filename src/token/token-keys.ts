@@ -63,7 +63,7 @@ function pickKey(keys: Map<string, CryptoKey>): CryptoKey | JWTVerifyGetKey {
 
 /**
  * Returns jose's remote key set, with fetch failures turned into a 503. An
- * unreachable key set tells nothing about the token, so it must not read as
+ * unreachable key set proves nothing about the token, so it must not read as
  * an invalid token (401), nor escape as a bug (500).
  */
 function remoteKeySet(options: ResolvedTokenOptions): JWTVerifyGetKey {

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js'
 import { TEST_SECRET } from '../support/test-app.js'
 
 // Express 4 ignores rejected promises from handlers, so this checks that every
-// path, the asynchronous failures included, reaches next() or answers itself.
+// path, the asynchronous failures included, reaches next() or sends a response.
 describe('Express 4', () => {
   let database: TestDatabase
 

@@ -68,7 +68,7 @@ describe.each(databaseKinds())('migrations on %s', (kind) => {
 
 describe.skipIf(postgresUrl() === null)('migrations in several schemas', () => {
   it('run beside another schema', async () => {
-    // Kysely looks its bookkeeping tables up in every schema unless told which one; the first schema's must not count.
+    // Kysely looks its bookkeeping tables up in every schema unless given one, and the first schema's must not count.
     const databases = [await createTestDatabase('postgres')]
 
     try {

@@ -9,7 +9,7 @@ declare module 'vitest' {
 }
 
 /**
- * Checks once whether the PostgreSQL server in DATABASE_URL answers. Without
+ * Checks once whether the PostgreSQL server in DATABASE_URL is reachable. Without
  * it the database tests run on PGlite only; with REQUIRE_POSTGRES=1 a missing
  * or unreachable server fails the run instead.
  */
