@@ -33,8 +33,8 @@ export interface TokenOptions {
    */
   privateKey?: KeyInput
   /**
-   * Algorithms that a token may be signed with; `none` is never accepted, and
-   * each must fit the key, so one key family cannot be used as another.
+   * Algorithms that a token may be signed with. `none` is never accepted.
+   * Each must fit the key, so that one key family cannot be used as another.
    * `issueToken` uses the first one.
    * @default ['HS256'] with a secret; the key's own algorithm with a publicKey; required with jwksUrl
    */

@@ -257,21 +257,21 @@ describe.skipIf(databaseUrl === null)('cross-instance invalidation on PostgreSQL
     await expectListening(a, b)
     const userId = newUserId()
     const ended = await a.jwtLogout.issueToken(userId)
-    const kept = await a.jwtLogout.issueToken(userId)
+    const otherSession = await a.jwtLogout.issueToken(userId)
     expect((await getMe(b, ended.token)).status).toBe(200)
-    expect((await getMe(b, kept.token)).status).toBe(200)
+    expect((await getMe(b, otherSession.token)).status).toBe(200)
 
     const logout = await post(a, '/logout', ended.token)
     const loggedOutAt = performance.now()
     const onB = await pollMe(b, ended.token, 401, loggedOutAt)
-    const keptOnB = await getMe(b, kept.token)
+    const otherSessionOnB = await getMe(b, otherSession.token)
 
     expect(logout.status).toBe(204)
     expect(onB.response.status).toBe(401)
     expect(onB.response.body.error).toBe('token_revoked')
     expect(onB.elapsedMs).toBeLessThan(MAX_PROPAGATION_MS)
-    expect(keptOnB.status).toBe(200)
-    expect(keptOnB.body.sid).toBe(kept.sessionId)
+    expect(otherSessionOnB.status).toBe(200)
+    expect(otherSessionOnB.body.sid).toBe(otherSession.sessionId)
   })
 
   it('killed listener reconnects and flushes', async () => {

@@ -24,7 +24,7 @@ export interface TestDatabase {
   close(): Promise<void>
 }
 
-/** The databases every store test runs on: PGlite always, PostgreSQL when DATABASE_URL is reachable. */
+/** Returns the databases every store test runs on: PGlite always, PostgreSQL when DATABASE_URL is reachable. */
 export function databaseKinds(): DatabaseKind[] {
   return inject('postgresUrl') === null ? ['pglite'] : ['pglite', 'postgres']
 }
