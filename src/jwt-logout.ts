@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express'
+import type pg from 'pg'
 
 import { CutoffCache } from './cache/cutoff-cache.js'
 import { VerifiedTokenCache } from './cache/verified-token-cache.js'
@@ -15,6 +16,7 @@ import { PostgresListener } from './invalidation/postgres-listener.js'
 import { SILENT_LOGGER } from './logger.js'
 import { resolveOptions, type JwtLogoutOptions, type ResolvedOptions } from './options.js'
 import { Revoker } from './revocation/revoker.js'
+import { resolveDatabase } from './store/database-input.js'
 import { KyselyCutoffStore } from './store/kysely-cutoff-store.js'
 import { resolvePruneOptions, type PruneOptions } from './store/prune.js'
 import type { VerifiedToken } from './token/claims.js'
@@ -62,7 +64,11 @@ export interface JwtLogout {
   pruneExpiredSessions(options?: PruneOptions): Promise<number>
   /** Returns counters since creation: tokens checked with jose, and tokens served by the verified-token cache. */
   stats(): { tokenVerifications: number; tokenCacheHits: number }
-  /** Stops the invalidation listener. The `db` passed in stays open: its owner closes it. */
+  /**
+   * Stops the invalidation listener, and ends the pool that jwt-logout opened
+   * when `db` was a connection string. A Kysely instance or pool passed in
+   * stays open: its owner closes it.
+   */
   close(): Promise<void>
 }
 
@@ -84,7 +90,9 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
   const wallClock = resolved.now ?? Date.now
 
   const clock = new MicrosecondClock(wallClock)
-  const store = new KyselyCutoffStore(resolved.db, { channel: resolved.notifyChannel })
+  // Opened only after every option passed validation, so that a bad option leaks no pool.
+  const database = resolveDatabase(resolved.db)
+  const store = new KyselyCutoffStore(database.db, { channel: resolved.notifyChannel, schema: resolved.schema })
   const cache = new CutoffCache(
     store,
     { maxUsers: resolved.cacheMaxUsers, ttlMs: resolved.cacheTtlMs, staleIfErrorMs: resolved.staleIfErrorMs },
@@ -97,7 +105,7 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
     resolved.tokenCacheMaxTokens === 0 ? undefined : new VerifiedTokenCache(resolved.tokenCacheMaxTokens, resolved.now)
   const authenticator = new Authenticator(verifier, cache, tokenCache)
   const revoker = new Revoker(store, cache, clock, resolved.token)
-  const listener = startListener(resolved, cache)
+  const listener = startListener(resolved, database.listenConnection, cache)
 
   return {
     requireAuth: createRequireAuth(authenticator, resolved.cookie),
@@ -133,20 +141,29 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
     stats: () => ({ tokenVerifications: verifier.verifications, tokenCacheHits: authenticator.tokenCacheHits }),
     close: async () => {
       await listener?.close()
+      await database.close()
     },
   }
 }
 
 /** Starts the listener that the `listen` option configures, wired to the cache, or returns undefined. */
-function startListener(resolved: ResolvedOptions, cache: CutoffCache): CutoffListener | undefined {
+function startListener(
+  resolved: ResolvedOptions,
+  databaseConnection: string | pg.ClientConfig | undefined,
+  cache: CutoffCache,
+): CutoffListener | undefined {
   const { listen, notifyChannel: channel } = resolved
   if (listen === undefined) return undefined
 
   const logger = resolved.logger ?? SILENT_LOGGER
-  const listener =
-    'pglite' in listen
-      ? new PGliteListener(listen.pglite, channel, logger)
-      : new PostgresListener({ ...listen, channel, logger })
+  let listener: CutoffListener
+  if ('pglite' in listen) {
+    listener = new PGliteListener(listen.pglite, channel, logger)
+  } else {
+    const { connection = databaseConnection, ...durations } = listen
+    // Options validation already refused `listen` without a connection when `db` cannot supply one.
+    listener = new PostgresListener({ ...durations, connection: connection!, channel, logger })
+  }
   listener.start({
     onInvalidation: (invalidation) => {
       if (invalidation === 'all') cache.invalidateAll()

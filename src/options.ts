@@ -1,19 +1,29 @@
 import type { PGlite } from '@electric-sql/pglite'
-import type { Kysely } from 'kysely'
+import type pg from 'pg'
 
 import type { Clock } from './clock.js'
 import { resolveCookieOptions, type CookieOptions, type ResolvedCookieOptions } from './express/cookie.js'
 import { checkChannel, DEFAULT_CHANNEL } from './invalidation/notification.js'
 import type { Logger } from './logger.js'
+import { checkDatabaseInput, type DatabaseInput } from './store/database-input.js'
+import { checkSchemaName } from './store/schema.js'
 import { resolveTokenOptions, type ResolvedTokenOptions, type TokenOptions } from './token/token-options.js'
 
 /** Options of `createJwtLogout`. */
 export interface JwtLogoutOptions extends TokenOptions {
   /**
-   * Kysely instance on the PostgreSQL (or PGlite) database that contains the
-   * jwt-logout tables. Run the migrations first. jwt-logout never closes it.
+   * The database that contains the jwt-logout tables: the application's
+   * Kysely instance (PostgreSQL or PGlite) or pg pool, which jwt-logout uses
+   * and never closes, or a PostgreSQL connection string, for which it opens a
+   * pool of its own (10 connections, 2-second timeouts) that `close()` ends.
+   * Run the migrations first.
    */
-  db: Kysely<any>
+  db: DatabaseInput
+  /**
+   * Schema of the jwt-logout tables, such as `auth`; pass the same one to the
+   * migrations. Without it, the connection's search_path finds the tables.
+   */
+  schema?: string
   /**
    * Maximum number of users whose cutoffs are cached in this process.
    * @default 10000
@@ -38,12 +48,14 @@ export interface JwtLogoutOptions extends TokenOptions {
   /**
    * Connection on which to LISTEN for the notifications that every cutoff
    * write sends, so that a logout on one instance reaches every other instance
-   * at once. Pass `{ connectionString }` for PostgreSQL, which must be a direct
-   * or session-mode connection because PgBouncer in transaction mode does not
-   * carry LISTEN, or `{ pglite }` for the embedded database. Without it, other
-   * instances see a logout when their cached entry's TTL ends.
+   * at once. `true` opens it with the settings of the `db` pool or connection
+   * string. Pass `{ connectionString }` to name another PostgreSQL address, which
+   * must be a direct or session-mode connection because PgBouncer in
+   * transaction mode does not carry LISTEN, or `{ pglite }` for the embedded
+   * database. Without it, other instances see a logout when their cached
+   * entry's TTL ends.
    */
-  listen?: ListenOptions
+  listen?: ListenOptions | true
   /**
    * PostgreSQL channel of the cutoff notifications: a lowercase identifier.
    * @default 'jwt_logout_cutoffs'
@@ -82,7 +94,8 @@ export interface JwtLogoutOptions extends TokenOptions {
 /** Settings of the LISTEN connection; every duration is in milliseconds. */
 export type ListenOptions =
   | {
-      connectionString: string
+      /** Where to LISTEN. @default the settings of the `db` pool or connection string */
+      connectionString?: string
       /** Time to wait for the connection and for LISTEN. @default 5000 */
       connectTimeoutMs?: number
       /** Interval of the keepalive query that detects a silently dead connection. @default 10000 */
@@ -96,21 +109,32 @@ export type ListenOptions =
     }
   | { pglite: PGlite }
 
+/** The listen option after validation: the PostgreSQL connection is known unless it comes from `db`. */
+export type ResolvedListen =
+  | (Omit<Extract<ListenOptions, { connectionString?: string }>, 'connectionString'> & {
+      connection: string | pg.ClientConfig | undefined
+    })
+  | { pglite: PGlite }
+
 /** JwtLogoutOptions after validation, with every default filled in. */
 export interface ResolvedOptions {
   token: ResolvedTokenOptions
-  db: Kysely<any>
+  /** The `db` option, checked to be one of the accepted kinds but not opened yet. */
+  db: DatabaseInput
+  schema: string | undefined
   cacheMaxUsers: number
   cacheTtlMs: number
   staleIfErrorMs: number
   tokenCacheMaxTokens: number
-  listen: ListenOptions | undefined
+  listen: ResolvedListen | undefined
   notifyChannel: string
   logger: Logger | undefined
   realm: string | undefined
   cookie: ResolvedCookieOptions | undefined
   now: Clock | undefined
 }
+
+type DatabaseKind = ReturnType<typeof checkDatabaseInput>
 
 const LISTEN_DURATIONS = [
   'connectTimeoutMs',
@@ -122,6 +146,7 @@ const LISTEN_DURATIONS = [
 
 const KNOWN_OPTIONS = new Set([
   'db',
+  'schema',
   'cacheMaxUsers',
   'cacheTtlMs',
   'staleIfErrorMs',
@@ -156,10 +181,10 @@ export function resolveOptions(options: JwtLogoutOptions): ResolvedOptions {
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`Unknown option ${JSON.stringify(name)}; check its spelling`)
   }
-  const db = options.db as unknown
-  if (typeof db !== 'object' || db === null || typeof (db as Kysely<any>).selectFrom !== 'function') {
-    throw new TypeError('db is missing: pass the Kysely instance of the database that contains the jwt-logout tables')
+  if (options.db === undefined) {
+    throw new TypeError('db is missing: pass the Kysely instance, pg pool or connection string of the database with the jwt-logout tables')
   }
+  const databaseKind = checkDatabaseInput(options.db)
   if (options.realm !== undefined && (typeof options.realm !== 'string' || !/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(options.realm))) {
     throw new TypeError('realm must be a string of printable ASCII characters without " or \\')
   }
@@ -170,12 +195,13 @@ export function resolveOptions(options: JwtLogoutOptions): ResolvedOptions {
   return {
     token: resolveTokenOptions(options),
     db: options.db,
+    schema: checkSchemaName(options.schema),
     cacheMaxUsers: resolvePositiveInteger('cacheMaxUsers', options.cacheMaxUsers, 10_000),
     cacheTtlMs: resolvePositiveInteger('cacheTtlMs', options.cacheTtlMs, 10_000),
     staleIfErrorMs: options.staleIfErrorMs === 0 ? 0 : resolvePositiveInteger('staleIfErrorMs', options.staleIfErrorMs, 0),
     tokenCacheMaxTokens:
       options.tokenCacheMaxTokens === 0 ? 0 : resolvePositiveInteger('tokenCacheMaxTokens', options.tokenCacheMaxTokens, 0),
-    listen: resolveListen(options.listen),
+    listen: resolveListen(options.listen, databaseKind),
     notifyChannel: checkChannel(options.notifyChannel ?? DEFAULT_CHANNEL),
     logger: resolveLogger(options.logger),
     realm: options.realm,
@@ -184,29 +210,44 @@ export function resolveOptions(options: JwtLogoutOptions): ResolvedOptions {
   }
 }
 
-function resolveListen(listen: unknown): ListenOptions | undefined {
-  if (listen === undefined) return undefined
+function resolveListen(listen: unknown, databaseKind: DatabaseKind): ResolvedListen | undefined {
+  if (listen === undefined || listen === false) return undefined
+  if (listen === true) listen = {}
 
   if (typeof listen !== 'object' || listen === null) {
-    throw new TypeError('listen must be { connectionString } for PostgreSQL or { pglite } for PGlite')
+    throw new TypeError('listen must be true, { connectionString } for PostgreSQL or { pglite } for PGlite')
   }
   if ('pglite' in listen) {
     const pglite = (listen as { pglite: unknown }).pglite
     if (typeof pglite !== 'object' || pglite === null || typeof (pglite as PGlite).listen !== 'function') {
       throw new TypeError('listen.pglite must be the PGlite instance that the db option uses')
     }
-    return listen as ListenOptions
+    return { pglite: pglite as PGlite }
   }
 
-  const { connectionString } = listen as { connectionString?: unknown }
+  for (const name of Object.keys(listen)) {
+    if (name !== 'connectionString' && !(LISTEN_DURATIONS as readonly string[]).includes(name)) {
+      throw new TypeError(`Unknown option listen.${name}; the options are connectionString, ${LISTEN_DURATIONS.join(', ')} and pglite`)
+    }
+  }
+  const { connectionString, ...durations } = listen as Record<string, unknown>
+  for (const name of LISTEN_DURATIONS) {
+    const value = durations[name]
+    if (value !== undefined) resolvePositiveInteger(`listen.${name}`, value, 0)
+  }
+  if (connectionString === undefined) {
+    if (databaseKind === 'kysely') {
+      throw new TypeError(
+        'listen needs a connectionString when db is a Kysely instance, because a Kysely instance does not tell where it connects',
+      )
+    }
+    // The connection of the pool or of the connection string is filled in when `db` is opened.
+    return { ...durations, connection: undefined }
+  }
   if (typeof connectionString !== 'string' || connectionString === '') {
     throw new TypeError('listen.connectionString must be a PostgreSQL connection string, such as the one of the pool')
   }
-  for (const name of LISTEN_DURATIONS) {
-    const value = (listen as Record<string, unknown>)[name]
-    if (value !== undefined) resolvePositiveInteger(`listen.${name}`, value, 0)
-  }
-  return listen as ListenOptions
+  return { ...durations, connection: connectionString }
 }
 
 function resolveLogger(logger: unknown): Logger | undefined {

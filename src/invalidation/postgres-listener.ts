@@ -7,11 +7,11 @@ import { decodeInvalidation } from './notification.js'
 /** Options of the PostgreSQL listener; every duration is in milliseconds. */
 export interface PostgresListenerOptions {
   /**
-   * Connection string of the LISTEN connection. It must reach PostgreSQL
-   * directly or through a session-mode pooler: PgBouncer in transaction mode
-   * does not carry LISTEN.
+   * Connection string or pg client settings of the LISTEN connection. It must
+   * reach PostgreSQL directly or through a session-mode pooler: PgBouncer in
+   * transaction mode does not carry LISTEN.
    */
-  connectionString: string
+  connection: string | pg.ClientConfig
   channel: string
   logger: Logger
   /** Time to wait for the connection and for LISTEN. @default 5000 */
@@ -77,14 +77,15 @@ export class PostgresListener implements CutoffListener {
   }
 
   async #connect(): Promise<void> {
-    const { connectionString, channel, connectTimeoutMs, logger } = this.#options
+    const { connection, channel, connectTimeoutMs, logger } = this.#options
+    const settings = typeof connection === 'string' ? { connectionString: connection } : connection
     const client = new pg.Client({
-      connectionString,
+      ...settings,
       connectionTimeoutMillis: connectTimeoutMs,
       query_timeout: connectTimeoutMs,
       keepAlive: true,
-      // Names the connection in pg_stat_activity, unless the connection string names it already.
-      ...(connectionString.includes('application_name=') ? {} : { application_name: 'jwt-logout-listener' }),
+      // Names the connection in pg_stat_activity, unless the settings name it already.
+      ...(namesApplication(settings) ? {} : { application_name: 'jwt-logout-listener' }),
     })
     client.on('error', (error) => this.#fail(client, error))
     client.on('end', () => this.#fail(client, new Error('the connection was closed')))
@@ -176,4 +177,9 @@ async function endQuietly(client: pg.Client): Promise<void> {
   client.on('error', () => {})
   await Promise.race([client.end().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())])
   destroyQuietly(client)
+}
+
+/** Whether the connection settings already set an application_name. */
+function namesApplication(settings: pg.ClientConfig): boolean {
+  return settings.application_name !== undefined || (settings.connectionString?.includes('application_name=') ?? false)
 }

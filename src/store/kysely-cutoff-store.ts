@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely'
 
 import { StoreUnavailableError } from '../errors/store-unavailable-error.js'
 import { NO_CUTOFFS, type CutoffStore, type UserCutoffs } from './cutoff-store.js'
-import type { CutoffDatabase } from './schema.js'
+import { checkSchemaName, inSchema, type CutoffDatabase } from './schema.js'
 import { formatMicros, micros, parseMicros } from './timestamps.js'
 import { checkChannel, DEFAULT_CHANNEL, encodeInvalidation } from '../invalidation/notification.js'
 
@@ -10,6 +10,8 @@ import { checkChannel, DEFAULT_CHANNEL, encodeInvalidation } from '../invalidati
 export interface KyselyCutoffStoreOptions {
   /** Channel on which every cutoff write is announced with NOTIFY, in the same transaction. */
   channel?: string
+  /** Schema of the tables. Without it, the connection's search_path finds them. */
+  schema?: string
 }
 
 /** Maximum number of users loaded by one query; larger batches are split. */
@@ -21,7 +23,7 @@ export class KyselyCutoffStore implements CutoffStore {
   readonly #channel: string
 
   constructor(db: Kysely<CutoffDatabase>, options: KyselyCutoffStoreOptions = {}) {
-    this.#db = db
+    this.#db = inSchema(db, checkSchemaName(options.schema))
     this.#channel = checkChannel(options.channel ?? DEFAULT_CHANNEL)
   }
 
@@ -138,8 +140,8 @@ export class KyselyCutoffStore implements CutoffStore {
 
   async ping(): Promise<void> {
     // Selecting from both tables also reports missing migrations; limit 0 reads no rows.
-    const query = sql`select 1 from user_logouts, session_logouts limit 0`
-    await run(CHECK_FAILED, 'checking the tables', () => query.execute(this.#db))
+    const query = this.#db.selectFrom(['user_logouts', 'session_logouts']).select(sql`1`.as('one')).limit(0)
+    await run(CHECK_FAILED, 'checking the tables', () => query.execute())
   }
 }
 

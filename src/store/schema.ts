@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely'
+import type { ColumnType, Kysely } from 'kysely'
 
 /**
  * A `timestamptz` column. Reads go through `extract(epoch …)` to keep
@@ -28,4 +28,36 @@ export interface SessionLogoutsTable {
 export interface CutoffDatabase {
   user_logouts: UserLogoutsTable
   session_logouts: SessionLogoutsTable
+}
+
+/** Longest identifier PostgreSQL keeps, in bytes; it truncates longer ones. */
+const MAX_IDENTIFIER_BYTES = 63
+
+/**
+ * Checks the name of the schema that holds jwt-logout's tables. Any name
+ * PostgreSQL accepts is allowed, since Kysely quotes it.
+ * @throws TypeError naming the value and the rule it breaks.
+ */
+export function checkSchemaName(value: unknown, name = 'schema'): string | undefined {
+  if (value === undefined) return undefined
+  if (
+    typeof value !== 'string' ||
+    value === '' ||
+    value.includes('\u0000') ||
+    !value.isWellFormed() ||
+    Buffer.byteLength(value) > MAX_IDENTIFIER_BYTES
+  ) {
+    throw new TypeError(
+      `${name} must be a schema name of 1 to ${MAX_IDENTIFIER_BYTES} bytes without NUL characters, got ${JSON.stringify(value)}`,
+    )
+  }
+  return value
+}
+
+/**
+ * Returns `db` with every table it names placed in `schema`; without a schema,
+ * PostgreSQL finds the tables through the connection's search_path.
+ */
+export function inSchema<Database>(db: Kysely<Database>, schema: string | undefined): Kysely<Database> {
+  return schema === undefined ? db : db.withSchema(schema)
 }

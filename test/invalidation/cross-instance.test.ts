@@ -34,7 +34,7 @@ const TIMER_SLACK_MS = 50
 
 const databaseUrl = postgresUrl()
 
-type PostgresListenOptions = Extract<ListenOptions, { connectionString: string }>
+type PostgresListenOptions = Exclude<ListenOptions, { pglite: unknown }>
 type ListenerStatus = Health['listener']
 
 /** One jwt-logout instance, as a separate process of a deployment would run it. */
