@@ -8,7 +8,7 @@ export type { Algorithm, HmacAlgorithm } from './token/algorithms.js'
 export type { Logger } from './logger.js'
 export type { ListenerState } from './invalidation/cutoff-listener.js'
 export { DEFAULT_CHANNEL } from './invalidation/notification.js'
-export { pruneExpiredSessions, type PruneOptions } from './store/prune.js'
+export { pruneExpiredSessions, type PruneDatabaseOptions, type PruneOptions } from './store/prune.js'
 export type { Clock } from './clock.js'
 export type { TokenOptions } from './token/token-options.js'
 export { ISSUED_AT_MICROS_CLAIM, type VerifiedClaims, type VerifiedToken } from './token/claims.js'
@@ -25,7 +25,13 @@ export {
   createMigrator,
   migrateDown,
   migrateToLatest,
+  migrationStatus,
+  pendingMigrations,
+  type MigrationOptions,
+  type MigrationStatus,
 } from './store/migrations.js'
+export { schemaSql, type SchemaSqlOptions } from './store/schema-sql.js'
+export type { DatabaseInput } from './store/database-input.js'
 export { PGliteDialect } from './store/pglite-dialect.js'
 export { openDatabase, type DatabaseSettings, type OpenDatabase } from './store/open-database.js'
 export { DataDirLockedError } from './store/data-dir-lock.js'

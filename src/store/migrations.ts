@@ -1,6 +1,8 @@
 import { Migrator, sql, type Kysely, type MigrationResult, type MigrationResultSet } from 'kysely'
 
 import { migrations } from '../../migrations/index.js'
+import { withDatabase, type DatabaseInput } from './database-input.js'
+import { checkSchemaName, inSchema } from './schema.js'
 
 /**
  * Names of Kysely's bookkeeping tables for jwt-logout. They differ from
@@ -25,15 +27,33 @@ export class MigrationError extends Error {
   }
 }
 
+/** Options of the migration functions. */
+export interface MigrationOptions {
+  /**
+   * Schema of jwt-logout's tables and of the migration bookkeeping; created
+   * when missing. Without it, the first existing schema of the connection's
+   * search_path is used, usually `public`. Pass the same `schema` to
+   * createJwtLogout.
+   */
+  schema?: string
+}
+
+/** A migration and when it was applied. */
+export interface MigrationStatus {
+  name: string
+  /** When the migration was applied; undefined while it is pending. */
+  executedAt: Date | undefined
+}
+
 /**
  * Returns a Kysely Migrator over jwt-logout's migrations and bookkeeping tables.
- * @param schema Schema of the bookkeeping tables. Without it, Kysely (0.28) looks
- *   them up by name in every schema of the database, so the tables of another
- *   schema make it skip creating them in this one.
+ * @param schema Schema of the tables and of the bookkeeping. Without it, Kysely
+ *   (0.28) looks the bookkeeping tables up by name in every schema of the
+ *   database, so the tables of another schema make it skip creating them in this one.
  */
 export function createMigrator(db: Kysely<any>, schema?: string): Migrator {
   return new Migrator({
-    db,
+    db: inSchema(db, checkSchemaName(schema)),
     provider: { getMigrations: async () => migrations },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
@@ -43,49 +63,70 @@ export function createMigrator(db: Kysely<any>, schema?: string): Migrator {
 
 /**
  * Applies every pending migration and returns what ran.
- * @throws MigrationError naming the migration that failed.
+ * @param db A Kysely instance, a pg pool or a connection string; only a pool opened here is closed.
+ * @throws MigrationError naming the migration that failed; TypeError for an invalid argument.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<readonly MigrationResult[]> {
-  return checked('up', await migrateInCurrentSchema(db, (migrator) => migrator.migrateToLatest()))
+export async function migrateToLatest(db: DatabaseInput, options: MigrationOptions = {}): Promise<readonly MigrationResult[]> {
+  const schema = checkSchemaName(options.schema)
+  return withDatabase(db, async (kysely) =>
+    checked('up', await migrateInSchema(kysely, schema, (migrator) => migrator.migrateToLatest())),
+  )
 }
 
 /**
  * Reverts the latest applied migration and returns what ran (nothing when none is applied).
- * @throws MigrationError naming the migration that failed.
+ * @param db A Kysely instance, a pg pool or a connection string; only a pool opened here is closed.
+ * @throws MigrationError naming the migration that failed; TypeError for an invalid argument.
  */
-export async function migrateDown(db: Kysely<any>): Promise<readonly MigrationResult[]> {
-  return checked('down', await migrateInCurrentSchema(db, (migrator) => migrator.migrateDown()))
+export async function migrateDown(db: DatabaseInput, options: MigrationOptions = {}): Promise<readonly MigrationResult[]> {
+  const schema = checkSchemaName(options.schema)
+  return withDatabase(db, async (kysely) =>
+    checked('down', await migrateInSchema(kysely, schema, (migrator) => migrator.migrateDown())),
+  )
+}
+
+/**
+ * Returns every migration of jwt-logout in run order, with when it was applied.
+ * @throws Error when the database cannot be read.
+ */
+export async function migrationStatus(db: DatabaseInput, options: MigrationOptions = {}): Promise<MigrationStatus[]> {
+  const schema = checkSchemaName(options.schema)
+  return withDatabase(db, async (kysely) => {
+    const migrator = createMigrator(kysely, schema ?? (await currentSchema(kysely)))
+    const infos = await migrator.getMigrations()
+    return infos.map((info) => ({ name: info.name, executedAt: info.executedAt }))
+  })
 }
 
 /**
  * Returns the names of the migrations not yet applied, in run order.
  * @throws Error when the database cannot be read.
  */
-export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
-  const migrator = createMigrator(db, await currentSchema(db))
-  const migrationInfos = await migrator.getMigrations()
-  return migrationInfos.filter((info) => info.executedAt === undefined).map((info) => info.name)
+export async function pendingMigrations(db: DatabaseInput, options: MigrationOptions = {}): Promise<string[]> {
+  const statuses = await migrationStatus(db, options)
+  return statuses.filter((status) => status.executedAt === undefined).map((status) => status.name)
 }
 
-/** Runs `migrate` with the bookkeeping tables in the schema where the migrations create their tables. */
-async function migrateInCurrentSchema(
+/** Runs `migrate` in `schema`, or else in the schema where unqualified tables are created. */
+async function migrateInSchema(
   db: Kysely<any>,
+  schema: string | undefined,
   migrate: (migrator: Migrator) => Promise<MigrationResultSet>,
 ): Promise<MigrationResultSet> {
-  let schema: string
+  let target: string
   try {
-    schema = await currentSchema(db)
+    target = schema ?? (await currentSchema(db))
   } catch (error) {
     return { error }
   }
-  return migrate(createMigrator(db, schema))
+  return migrate(createMigrator(db, target))
 }
 
 /** Returns the first existing schema of the search_path, where unqualified tables are created. */
 async function currentSchema(db: Kysely<any>): Promise<string> {
   const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
   const schema = rows[0]?.schema
-  if (schema == null) throw new Error('no schema in search_path exists; create the schema or fix search_path')
+  if (schema == null) throw new Error('no schema in search_path exists; create the schema, fix search_path or pass a schema')
   return schema
 }
 

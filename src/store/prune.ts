@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely'
-
+import { withDatabase, type DatabaseInput } from './database-input.js'
 import { KyselyCutoffStore } from './kysely-cutoff-store.js'
-import type { CutoffDatabase } from './schema.js'
+import { checkSchemaName } from './schema.js'
 
 /** Options of `pruneExpiredSessions`. */
 export interface PruneOptions {
@@ -17,18 +16,34 @@ export interface PruneOptions {
   now?: number
 }
 
+/** Options of the standalone `pruneExpiredSessions`, which also needs to know where the tables are. */
+export interface PruneDatabaseOptions extends PruneOptions {
+  /** Schema of jwt-logout's tables. Without it, the connection's search_path finds them. */
+  schema?: string
+}
+
 /**
  * Deletes the session cutoffs that no token can need any more and returns how
  * many it deleted. A row's `expires_at` already includes the token's expiry and
  * the clock tolerance, so deleting it afterwards lets no revoked token back in.
+ * @param db A Kysely instance, a pg pool or a connection string; only a pool opened here is closed.
  * @throws TypeError for an invalid option; StoreUnavailableError when the database fails.
  */
-export async function pruneExpiredSessions(db: Kysely<CutoffDatabase>, options: PruneOptions = {}): Promise<number> {
-  return new KyselyCutoffStore(db).pruneExpiredSessions(...resolvePruneOptions(options))
+export async function pruneExpiredSessions(db: DatabaseInput, options: PruneDatabaseOptions = {}): Promise<number> {
+  const { schema, ...pruneOptions } = options
+  const checkedSchema = checkSchemaName(schema)
+  const settings = resolvePruneOptions(pruneOptions)
+  return withDatabase(db, (kysely) => new KyselyCutoffStore(kysely, { schema: checkedSchema }).pruneExpiredSessions(...settings))
 }
+
+const PRUNE_OPTIONS = new Set(['batchSize', 'marginMs', 'now'])
 
 /** Validates prune options and returns the cutoff time (microseconds) and the batch size. */
 export function resolvePruneOptions(options: PruneOptions): [before: number, batchSize: number] {
+  if (typeof options !== 'object' || options === null) throw new TypeError('prune options must be an object')
+  for (const name of Object.keys(options)) {
+    if (!PRUNE_OPTIONS.has(name)) throw new TypeError(`Unknown prune option ${JSON.stringify(name)}; the options are batchSize, marginMs and now`)
+  }
   const { batchSize = 1000, marginMs = 60_000, now = Date.now() } = options
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new TypeError(`batchSize must be a positive integer, got ${String(batchSize)}`)
