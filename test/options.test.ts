@@ -21,7 +21,7 @@ describe('createJwtLogout options', () => {
     ['missing db', { db: undefined }, /db is missing: pass the Kysely instance, pg pool or connection string/],
     ['an object that is no pool as db', { db: { query: () => undefined } }, /db must be a Kysely instance, a pg.Pool or a postgres:\/\/ connection string, got an object of class Object/],
     ['a number as db', { db: 5432 }, /db must be a Kysely instance.*got number/],
-    ['a MySQL URL as db', { db: 'mysql://root:hunter2@127.0.0.1/app' }, /db must be a connection string such as postgres:\/\/user@host:5432\/database; the string given is not one/],
+    ['a MySQL URL as db', { db: 'mysql://root:hunter2@127.0.0.1/app' }, /db must be a connection string such as postgres:\/\/user@host:5432\/database; got a string that is not a PostgreSQL URL/],
     ['an empty schema', { schema: '' }, /schema must be a schema name of 1 to 63 bytes without NUL characters, got ""/],
     ['a 64-byte schema', { schema: 'a'.repeat(64) }, /schema must be a schema name of 1 to 63 bytes/],
     ['a schema with NUL', { schema: 'auth\u0000' }, /schema must be a schema name/],

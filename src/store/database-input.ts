@@ -13,7 +13,7 @@ export type DatabaseInput = Kysely<any> | pg.Pool | string
 /** A database input turned into a Kysely instance, with what jwt-logout may close. */
 export interface ResolvedDatabase {
   db: Kysely<CutoffDatabase>
-  /** Settings for a dedicated LISTEN connection to the same server, when the input tells them. */
+  /** Settings for a dedicated LISTEN connection to the same server, when the input provides them. */
   listenConnection: string | pg.ClientConfig | undefined
   /**
    * Closes only what jwt-logout created: the pool it opened for a connection
@@ -24,7 +24,7 @@ export interface ResolvedDatabase {
 
 /**
  * Turns the `db` option (or a migration function's argument) into a Kysely instance.
- * @throws TypeError naming `name` when the value is none of the accepted kinds.
+ * @throws TypeError naming `name` when the value matches none of the accepted kinds.
  */
 export function resolveDatabase(input: unknown, name = 'db'): ResolvedDatabase {
   const kind = checkDatabaseInput(input, name)
@@ -35,7 +35,7 @@ export function resolveDatabase(input: unknown, name = 'db'): ResolvedDatabase {
   }
   if (kind === 'pool') {
     const db = kyselyOnPool(input as pg.Pool, false)
-    // pg keeps the pool's settings in `options`; a pg.Client accepts the same connection settings.
+    // pg keeps the pool's settings in `options`, and a pg.Client accepts the same connection settings.
     const options = (input as pg.Pool & { options?: pg.ClientConfig }).options
     return { db, listenConnection: options, close: () => db.destroy() }
   }
@@ -44,7 +44,7 @@ export function resolveDatabase(input: unknown, name = 'db'): ResolvedDatabase {
 
 /**
  * Returns which kind of database input `input` is, without opening anything.
- * @throws TypeError naming `name` when the value is none of the accepted kinds.
+ * @throws TypeError naming `name` when the value matches none of the accepted kinds.
  */
 export function checkDatabaseInput(input: unknown, name = 'db'): 'connection string' | 'pool' | 'kysely' {
   if (typeof input === 'string') {
@@ -82,8 +82,8 @@ function checkConnectionString(value: string, name: string): void {
     url = undefined
   }
   if (url === undefined || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
-    // The value itself is not shown: a connection string may contain a password.
-    throw new TypeError(`${name} must be a connection string such as postgres://user@host:5432/database; the string given is not one`)
+    // The value itself is not shown, because a connection string may contain a password.
+    throw new TypeError(`${name} must be a connection string such as postgres://user@host:5432/database; got a string that is not a PostgreSQL URL`)
   }
 }
 

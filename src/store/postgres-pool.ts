@@ -3,7 +3,7 @@ import pg from 'pg'
 
 import type { CutoffDatabase } from './schema.js'
 
-/** Settings of a pool that jwt-logout creates itself; durations are in milliseconds. */
+/** Settings of a pool that jwt-logout creates itself. Durations are in milliseconds. */
 export interface PoolSettings {
   /** Time to wait for a connection. @default 2000 */
   connectTimeoutMs?: number
@@ -27,7 +27,7 @@ export function createPostgresPool(connectionString: string, settings: PoolSetti
     statement_timeout: queryTimeoutMs,
     keepAlive: true,
   })
-  // An idle connection that breaks emits 'error' on the pool; unhandled, it would crash the process.
+  // An idle connection that breaks emits 'error' on the pool, and an unhandled 'error' would crash the process.
   pool.on('error', (error) => settings.onIdleError?.(error))
   return pool
 }
@@ -91,7 +91,7 @@ function discardBrokenConnections(pool: pg.Pool, owned: boolean): PostgresPool {
   }
 }
 
-/** Whether `error` is an error reply from the server: it carries a SQLSTATE and a severity. */
+/** Checks whether `error` is an error reply from the server, which carries a SQLSTATE and a severity. */
 function isServerError(error: unknown): boolean {
   if (error instanceof pg.DatabaseError) return true
   const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown }

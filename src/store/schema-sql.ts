@@ -14,7 +14,7 @@ import { checkSchemaName, inSchema } from './schema.js'
 
 /** Options of `schemaSql`. */
 export interface SchemaSqlOptions {
-  /** Schema to create the tables in; the statements name it. Without it, the tables land in the search_path's first schema. */
+  /** Schema to create the tables in, named in every statement. Without it, the tables land in the search_path's first schema. */
   schema?: string
   /**
    * `up` creates the tables, `down` drops them (and leaves the schema).
@@ -26,8 +26,8 @@ export interface SchemaSqlOptions {
 /**
  * Returns jwt-logout's tables as plain SQL, for teams that apply schema
  * changes with their own migration tool. The statements are compiled from the
- * same Kysely migrations that `migrateToLatest` runs, so the two cannot drift;
- * they are not recorded in jwt-logout's migration bookkeeping.
+ * same Kysely migrations that `migrateToLatest` runs, so the two cannot drift.
+ * They are not recorded in jwt-logout's migration bookkeeping.
  * @throws TypeError for an invalid option.
  */
 export async function schemaSql(options: SchemaSqlOptions = {}): Promise<string> {
@@ -75,8 +75,8 @@ class RecordingDriver extends DummyDriver {
     const statements = this.#statements
     return {
       async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-        // Migrations are DDL, which PostgreSQL does not accept parameters in; a parameter means a migration broke that rule.
-        if (query.parameters.length > 0) throw new Error(`A migration statement has parameters, which plain SQL cannot carry: ${query.sql}`)
+        // PostgreSQL accepts no parameters in DDL, so a parameter means a migration broke that rule.
+        if (query.parameters.length > 0) throw new Error(`Migration statement has parameters, which plain SQL cannot carry; inline them: ${query.sql}`)
         statements.push(query.sql)
         return { rows: [] }
       },
