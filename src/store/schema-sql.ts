@@ -21,6 +21,12 @@ export interface SchemaSqlOptions {
    * @default 'up'
    */
   direction?: 'up' | 'down'
+  /**
+   * Name of the latest migration already applied, such as
+   * `0001_create_user_logouts`: only the migrations after it are printed, to
+   * upgrade a database that ran an earlier version's SQL. All by default.
+   */
+  after?: string
 }
 
 /**
@@ -37,6 +43,16 @@ export async function schemaSql(options: SchemaSqlOptions = {}): Promise<string>
     throw new TypeError(`direction must be 'up' or 'down', got ${JSON.stringify(direction)}`)
   }
 
+  let names = Object.keys(migrations).sort()
+  if (options.after !== undefined) {
+    const applied = names.indexOf(options.after)
+    if (applied === -1) {
+      throw new TypeError(`after must name one of the migrations ${names.join(', ')}, got ${JSON.stringify(options.after)}`)
+    }
+    names = names.slice(applied + 1)
+  }
+  if (direction === 'down') names.reverse()
+
   const statements: string[] = [
     `-- jwt-logout tables (${direction}), compiled from its Kysely migrations.`,
     '-- Apply them with your own migration tool; jwt-logout does not record them as applied.',
@@ -49,11 +65,9 @@ export async function schemaSql(options: SchemaSqlOptions = {}): Promise<string>
       createQueryCompiler: () => new PostgresQueryCompiler(),
     },
   })
-  if (schema !== undefined && direction === 'up') {
+  if (schema !== undefined && direction === 'up' && names.length > 0) {
     await recorder.schema.createSchema(schema).ifNotExists().execute()
   }
-  const names = Object.keys(migrations).sort()
-  if (direction === 'down') names.reverse()
   for (const name of names) {
     statements.push(`-- ${name} (${direction})`)
     await migrations[name]![direction]!(inSchema(recorder, schema))

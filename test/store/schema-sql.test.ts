@@ -62,7 +62,21 @@ describe('schemaSql', () => {
     ])
   })
 
+  it('prints only migrations after a given one', async () => {
+    const text = await schemaSql({ schema: 'auth', after: '0001_create_user_logouts' })
+
+    expect(text).toContain('create table "auth"."session_logouts"')
+    expect(text).not.toContain('user_logouts')
+  })
+
+  it('prints no statement after the latest migration', async () => {
+    const text = await schemaSql({ schema: 'auth', after: '0002_create_session_logouts' })
+
+    expect(text.split('\n').filter((line) => line !== '' && !line.startsWith('--'))).toEqual([])
+  })
+
   it.each<[string, object, RegExp]>([
+    ['an unknown migration', { after: '0003_missing' }, /after must name one of the migrations 0001_create_user_logouts, 0002_create_session_logouts, got "0003_missing"/],
     ['an empty schema', { schema: '' }, /schema must be a schema name of 1 to 63 bytes/],
     ['a sideways direction', { direction: 'sideways' }, /direction must be 'up' or 'down', got "sideways"/],
   ])('rejects %s', async (_name, options, message) => {
