@@ -30,10 +30,15 @@ export interface TestBuild {
 export async function buildForTest(): Promise<TestBuild> {
   const outDir = join(REPOSITORY_ROOT, 'dist', 'test-builds', randomBytes(6).toString('hex'))
   const tsc = join(REPOSITORY_ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-  const args = [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir, '--declaration', 'false', '--sourceMap', 'false']
+  const args = [
+    tsc, '-p', 'tsconfig.build.json', '--outDir', outDir,
+    '--declaration', 'false', '--sourceMap', 'false', '--inlineSources', 'false',
+  ]
   try {
     await execFileAsync(process.execPath, args, { cwd: REPOSITORY_ROOT, timeout: 120_000 })
   } catch (error) {
+    // tsc may have written part of the output before it failed.
+    await rm(outDir, { recursive: true, force: true })
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string }
     throw new Error(`Compiling the project for the test failed:\n${stdout}${stderr}`, { cause: error })
   }

@@ -1,0 +1,89 @@
+import { MigrationError, migrateDown, migrateToLatest, migrationStatus } from '../../store/migrations.js'
+import { UsageError } from '../args.js'
+import { requireDatabase, type Command, type CommandContext } from '../command.js'
+import { attempt, CommandFailedError, failureMessage, migrateUpCommand } from '../failure.js'
+import { suggestionFor } from '../suggest.js'
+
+const ACTIONS = ['up', 'down', 'status'] as const
+type Action = (typeof ACTIONS)[number]
+
+/** `jwt-logout migrate up|down|status`. */
+export const migrateCommand: Command = {
+  name: 'migrate',
+  arguments: [{ name: 'up|down|status' }],
+  synopsis: 'migrate up|down|status',
+  summary: 'apply, revert or list the schema migrations',
+  description: [
+    'migrate up applies every pending migration and creates the schema of --schema when it is missing. ' +
+      'migrate down reverts the latest applied migration. ' +
+      'migrate status lists every migration with the time it was applied, or "pending".',
+    'migrate status exits with code 0 whether or not a migration is pending; ' +
+      'scripts read the "pending" list of its --json output.',
+  ],
+  options: {
+    json: { type: 'boolean', help: 'migrate status only: print the result as one JSON object' },
+  },
+  needsDatabase: true,
+
+  prepare({ arguments: [actionText = ''], values }) {
+    if (!(ACTIONS as readonly string[]).includes(actionText)) {
+      throw new UsageError(
+        `Unknown migrate action ${JSON.stringify(actionText)}: use up, down or status.${suggestionFor(actionText, ACTIONS)}`,
+        'migrate',
+      )
+    }
+    const action = actionText as Action
+    const json = values.json === true
+    if (json && action !== 'status') throw new UsageError('--json is only available with migrate status.', 'migrate')
+
+    if (action === 'status') return (context) => printStatus(context, json)
+    return (context) => migrate(context, action)
+  },
+}
+
+async function migrate(context: CommandContext, direction: 'up' | 'down'): Promise<void> {
+  const database = requireDatabase(context)
+  const options = { schema: context.schema }
+  let results
+  try {
+    results = direction === 'up' ? await migrateToLatest(database.db, options) : await migrateDown(database.db, options)
+  } catch (error) {
+    if (!(error instanceof MigrationError)) throw error
+    // With PostgreSQL's transactional DDL, Kysely rolls back the whole run, so the migrations before the failed one are not reported as applied.
+    const action =
+      error.migrationName === undefined ? `migrate ${direction}` : `run migration ${error.migrationName} (${direction})`
+    throw new CommandFailedError(failureMessage(context, action, error.cause), { cause: error })
+  }
+
+  if (results.length === 0) context.output.line(`Nothing to migrate ${direction} in ${database.description}.`)
+  for (const result of results) context.output.line(`Migrated ${direction}: ${result.migrationName} (${database.description})`)
+}
+
+async function printStatus(context: CommandContext, json: boolean): Promise<void> {
+  const database = requireDatabase(context)
+  const statuses = await attempt(context, 'read the migration status', () =>
+    migrationStatus(database.db, { schema: context.schema }),
+  )
+  const pending = statuses.filter((status) => status.executedAt === undefined).map((status) => status.name)
+
+  if (json) {
+    context.output.json({
+      migrations: statuses.map((status) => ({ name: status.name, appliedAt: status.executedAt?.toISOString() ?? null })),
+      pending,
+    })
+    return
+  }
+
+  const place = context.schema === undefined ? '' : ` (schema ${JSON.stringify(context.schema)})`
+  context.output.line(`Migrations in ${database.description}${place}:`)
+  const width = Math.max(...statuses.map((status) => status.name.length))
+  for (const status of statuses) {
+    const state = status.executedAt === undefined ? 'pending' : `applied ${status.executedAt.toISOString()}`
+    context.output.line(`  ${status.name.padEnd(width)}  ${state}`)
+  }
+  if (pending.length === 0) {
+    context.output.line(`All ${statuses.length} migrations are applied.`)
+  } else {
+    context.output.line(`${pending.length} of ${statuses.length} migrations pending: run "${migrateUpCommand(context.schema)}" to apply them.`)
+  }
+}
