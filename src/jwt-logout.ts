@@ -14,6 +14,7 @@ import type { CutoffListener, ListenerState } from './invalidation/cutoff-listen
 import { PGliteListener } from './invalidation/pglite-listener.js'
 import { PostgresListener } from './invalidation/postgres-listener.js'
 import { SILENT_LOGGER } from './logger.js'
+import { MetricsRecorder, type MetricsSnapshot } from './metrics/metrics-recorder.js'
 import { resolveOptions, type JwtLogoutOptions, type ResolvedOptions } from './options.js'
 import { Revoker } from './revocation/revoker.js'
 import { resolveDatabase } from './store/database-input.js'
@@ -62,7 +63,20 @@ export interface JwtLogout {
    * many it deleted. See PruneOptions.
    */
   pruneExpiredSessions(options?: PruneOptions): Promise<number>
-  /** Returns counters since creation: tokens checked with jose, and tokens served by the verified-token cache. */
+  /**
+   * Returns a copy of the counters since creation: requests accepted and
+   * rejected by code, cutoff cache hits and misses, store errors, the
+   * duration of cutoff loads, revocations by kind, and the token counters.
+   * Counting is always on: it adds integer increments to each request and two
+   * `performance.now()` readings to each store load. See MetricsSnapshot for
+   * what each counter counts.
+   */
+  metrics(): MetricsSnapshot
+  /**
+   * Returns the two token counters of `metrics()`: tokens checked with jose,
+   * and tokens served by the verified-token cache.
+   * @deprecated Use `metrics()`, which contains the same counters.
+   */
   stats(): { tokenVerifications: number; tokenCacheHits: number }
   /**
    * Stops the invalidation listener, and ends the pool that jwt-logout opened
@@ -93,9 +107,11 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
   // Opened only after every option passed validation, so that a bad option leaks no pool.
   const database = resolveDatabase(resolved.db)
   const store = new KyselyCutoffStore(database.db, { channel: resolved.notifyChannel, schema: resolved.schema })
+  const logger = resolved.logger ?? SILENT_LOGGER
+  const metrics = new MetricsRecorder()
   const cache = new CutoffCache(
     store,
-    { maxUsers: resolved.cacheMaxUsers, ttlMs: resolved.cacheTtlMs, staleIfErrorMs: resolved.staleIfErrorMs },
+    { maxUsers: resolved.cacheMaxUsers, ttlMs: resolved.cacheTtlMs, staleIfErrorMs: resolved.staleIfErrorMs, logger, metrics },
     wallClock,
     resolved.now,
   )
@@ -103,14 +119,15 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
   const issuer = new TokenIssuer(resolved.token, clock, verifier)
   const tokenCache =
     resolved.tokenCacheMaxTokens === 0 ? undefined : new VerifiedTokenCache(resolved.tokenCacheMaxTokens, resolved.now)
-  const authenticator = new Authenticator(verifier, cache, tokenCache)
-  const revoker = new Revoker(store, cache, clock, resolved.token)
+  const authenticator = new Authenticator(verifier, cache, tokenCache, metrics)
+  const revoker = new Revoker(store, cache, clock, resolved.token, { logger, metrics })
   const listener = startListener(resolved, database.listenConnection, cache)
+  const tokenCounters = () => ({ tokenVerifications: verifier.verifications, tokenCacheHits: authenticator.tokenCacheHits })
 
   return {
-    requireAuth: createRequireAuth(authenticator, resolved.cookie),
-    logout: createLogout(authenticator, revoker, resolved.cookie),
-    logoutAll: createLogoutAll(authenticator, revoker, resolved.cookie),
+    requireAuth: createRequireAuth(authenticator, resolved.cookie, metrics),
+    logout: createLogout(authenticator, revoker, resolved.cookie, metrics),
+    logoutAll: createLogoutAll(authenticator, revoker, resolved.cookie, metrics),
     setTokenCookie: (res, issued) => {
       if (resolved.cookie === undefined) throw new TypeError('setTokenCookie needs the cookie option')
       setTokenCookie(res, resolved.cookie, issued.token, issued.expiresIn)
@@ -138,7 +155,8 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
     },
     pruneExpiredSessions: async (pruneOptions = {}) =>
       store.pruneExpiredSessions(...resolvePruneOptions({ now: wallClock(), ...pruneOptions })),
-    stats: () => ({ tokenVerifications: verifier.verifications, tokenCacheHits: authenticator.tokenCacheHits }),
+    metrics: () => metrics.snapshot(tokenCounters()),
+    stats: tokenCounters,
     close: async () => {
       await listener?.close()
       await database.close()

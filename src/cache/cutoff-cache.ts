@@ -2,6 +2,8 @@ import { LRUCache } from 'lru-cache'
 
 import type { Clock } from '../clock.js'
 import { StoreUnavailableError } from '../errors/store-unavailable-error.js'
+import { SILENT_LOGGER, type Logger } from '../logger.js'
+import { MetricsRecorder } from '../metrics/metrics-recorder.js'
 import type { CutoffStore, UserCutoffs } from '../store/cutoff-store.js'
 
 /** Options of the in-process cutoff cache. */
@@ -18,7 +20,14 @@ export interface CutoffCacheOptions {
    * in milliseconds; 0 turns this off and every miss fails closed.
    */
   staleIfErrorMs: number
+  /** Receives one record per failed load. Silent when omitted. */
+  logger?: Logger
+  /** Counts hits, misses, load durations and failed loads. A private recorder when omitted. */
+  metrics?: MetricsRecorder
 }
+
+/** Maximum number of user ids in the log record of a failed load, because a batch can hold thousands. */
+const MAX_LOGGED_USER_IDS = 20
 
 /** A load in flight for one user, shared by every request that misses meanwhile. */
 interface PendingLoad {
@@ -48,6 +57,8 @@ export class CutoffCache {
   readonly #pending = new Map<string, PendingLoad>()
   readonly #clock: Clock
   readonly #staleIfErrorMs: number
+  readonly #logger: Logger
+  readonly #metrics: MetricsRecorder
   /** Loads waiting for the next batch query. */
   #batch: PendingLoad[] = []
   #batchScheduled = false
@@ -61,6 +72,8 @@ export class CutoffCache {
     this.#store = store
     this.#clock = clock
     this.#staleIfErrorMs = options.staleIfErrorMs
+    this.#logger = options.logger ?? SILENT_LOGGER
+    this.#metrics = options.metrics ?? new MetricsRecorder()
     // Entries live for TTL plus the stale-if-error window; peek() treats the last part as expired.
     this.#entries = new LRUCache<string, UserCutoffs>({
       max: options.maxUsers,
@@ -72,11 +85,18 @@ export class CutoffCache {
     })
   }
 
-  /** Returns the fresh cached cutoffs of `userId`, or undefined on a miss. Never touches the store. */
+  /**
+   * Returns the fresh cached cutoffs of `userId`, or undefined on a miss, and
+   * counts the hit or miss. Never touches the store.
+   */
   peek(userId: string): UserCutoffs | undefined {
-    const entry = this.#entries.get(userId)
-    if (entry === undefined || this.#staleIfErrorMs === 0) return entry
-    return this.#entries.getRemainingTTL(userId) > this.#staleIfErrorMs ? entry : undefined
+    const entry = this.#freshEntry(userId)
+    if (entry === undefined) {
+      this.#metrics.cutoffCacheMisses++
+    } else {
+      this.#metrics.cutoffCacheHits++
+    }
+    return entry
   }
 
   /** Returns the user's cutoffs: synchronously on a hit, else a promise of a shared load. */
@@ -173,6 +193,12 @@ export class CutoffCache {
     return this.#entries.size
   }
 
+  #freshEntry(userId: string): UserCutoffs | undefined {
+    const entry = this.#entries.get(userId)
+    if (entry === undefined || this.#staleIfErrorMs === 0) return entry
+    return this.#entries.getRemainingTTL(userId) > this.#staleIfErrorMs ? entry : undefined
+  }
+
   /** Replaces an entry that a local write changed, keeping its remaining TTL. */
   #replace(userId: string, cutoffs: UserCutoffs): void {
     this.#entries.set(userId, cutoffs, { ttl: this.#entries.getRemainingTTL(userId) })
@@ -183,14 +209,22 @@ export class CutoffCache {
     this.#batch = []
     this.#batchScheduled = false
 
+    const userIds = [...new Set(batch.map((pending) => pending.userId))]
     let loaded: Map<string, UserCutoffs>
+    const started = performance.now()
     try {
-      const userIds = [...new Set(batch.map((pending) => pending.userId))]
       loaded = await this.#store.loadCutoffs(userIds, this.#clock() * 1000)
     } catch (error) {
-      for (const pending of batch) this.#fail(pending, error)
+      this.#metrics.cutoffLookupDuration.observe((performance.now() - started) / 1000)
+      this.#metrics.storeErrors++
+      let servedStale = 0
+      for (const pending of batch) {
+        if (this.#fail(pending, error)) servedStale++
+      }
+      this.#logLoadFailure(userIds, error, servedStale, batch.length)
       return
     }
+    this.#metrics.cutoffLookupDuration.observe((performance.now() - started) / 1000)
 
     for (const pending of batch) {
       this.#settle(pending)
@@ -201,13 +235,35 @@ export class CutoffCache {
     }
   }
 
-  #fail(pending: PendingLoad, error: unknown): void {
+  /** Settles a load whose query failed, with a stale entry if stale-if-error allows one, and returns whether it did. */
+  #fail(pending: PendingLoad, error: unknown): boolean {
     this.#settle(pending)
     const stale = this.#staleIfErrorMs > 0 && error instanceof StoreUnavailableError ? this.#entries.get(pending.userId) : undefined
     if (stale !== undefined && !pending.invalidated) {
       pending.resolve(stale)
+      return true
+    }
+    pending.reject(error)
+    return false
+  }
+
+  /**
+   * Logs a failed load once, however many requests waited for it: as a
+   * warning when stale entries served every waiting load, else as an error.
+   */
+  #logLoadFailure(userIds: readonly string[], error: unknown, servedStale: number, loads: number): void {
+    const fields = {
+      err: error,
+      operation: 'loadCutoffs',
+      detail: error instanceof StoreUnavailableError ? error.detail : undefined,
+      userIds: userIds.slice(0, MAX_LOGGED_USER_IDS),
+      userCount: userIds.length,
+      usersServedStale: servedStale,
+    }
+    if (servedStale === loads) {
+      this.#logger.warn(fields, 'loading cutoffs from the store failed; stale cached cutoffs were served instead')
     } else {
-      pending.reject(error)
+      this.#logger.error(fields, 'loading cutoffs from the store failed; the waiting requests get 503')
     }
   }
 

@@ -1,6 +1,7 @@
 import type { CutoffCache } from '../cache/cutoff-cache.js'
 import type { VerifiedTokenCache } from '../cache/verified-token-cache.js'
 import { UnauthorizedError } from '../errors/unauthorized-error.js'
+import type { MetricsRecorder } from '../metrics/metrics-recorder.js'
 import { effectiveCutoff } from '../store/cutoff-store.js'
 import type { VerifiedToken } from '../token/claims.js'
 import type { TokenVerifier } from '../token/token-verifier.js'
@@ -19,13 +20,20 @@ export class Authenticator {
   readonly #verifier: TokenVerifier
   readonly #cache: CutoffCache
   readonly #tokenCache: VerifiedTokenCache | undefined
-  /** Number of requests whose token came from the verified-token cache, for stats. */
+  readonly #metrics: MetricsRecorder
+  /** Number of requests whose token came from the verified-token cache, for metrics. */
   tokenCacheHits = 0
 
-  constructor(verifier: TokenVerifier, cache: CutoffCache, tokenCache: VerifiedTokenCache | undefined) {
+  constructor(
+    verifier: TokenVerifier,
+    cache: CutoffCache,
+    tokenCache: VerifiedTokenCache | undefined,
+    metrics: MetricsRecorder,
+  ) {
     this.#verifier = verifier
     this.#cache = cache
     this.#tokenCache = tokenCache
+    this.#metrics = metrics
   }
 
   /**
@@ -55,14 +63,25 @@ export class Authenticator {
   }
 
   /**
-   * Like `authenticate`, but a revoked token is an error too.
+   * Like `authenticate`, but a revoked token is an error too. Counts the
+   * request as accepted or rejected.
    * @throws UnauthorizedError with code `token_revoked` for a revoked token.
    */
   async requireValid(token: string): Promise<VerifiedToken> {
-    const { token: verified, revoked } = await this.authenticate(token)
-    if (revoked) {
+    // try/catch instead of a rejection callback, so that counting allocates nothing per request.
+    let authentication: Authentication
+    try {
+      authentication = await this.authenticate(token)
+    } catch (error) {
+      this.#metrics.recordRejection(error)
+      throw error
+    }
+
+    if (authentication.revoked) {
+      this.#metrics.requestsRejected.token_revoked++
       throw new UnauthorizedError('token_revoked', 'The token was revoked by a logout; log in again to get a new one.')
     }
-    return verified
+    this.#metrics.requestsAccepted++
+    return authentication.token
   }
 }

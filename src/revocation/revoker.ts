@@ -1,6 +1,10 @@
 import type { CutoffCache } from '../cache/cutoff-cache.js'
 import type { MicrosecondClock } from '../clock.js'
+import { StoreUnavailableError } from '../errors/store-unavailable-error.js'
+import { SILENT_LOGGER, type Logger } from '../logger.js'
+import { MetricsRecorder, type RevocationKind } from '../metrics/metrics-recorder.js'
 import type { CutoffStore } from '../store/cutoff-store.js'
+import { formatMicros } from '../store/timestamps.js'
 
 /**
  * Latest time a session cutoff is kept until: 9999-12-31T23:59:59Z, in
@@ -9,12 +13,26 @@ import type { CutoffStore } from '../store/cutoff-store.js'
  */
 const MAX_RETAIN_UNTIL_MICROS = Date.UTC(9999, 11, 31, 23, 59, 59) * 1000
 
+/** The user and, for a single-session logout, the session that a log record names. */
+interface RevocationIds {
+  userId: string
+  sessionId?: string
+}
+
 /** Token settings that decide how long a session's cutoff must be remembered. */
 export interface RetentionSettings {
   /** Maximum token age in seconds, when configured. */
   maxTokenAgeSeconds: number | undefined
   /** Clock tolerance in seconds: a token is still accepted this long after its `exp`. */
   clockToleranceSeconds: number
+}
+
+/** Observers of the revoker, each optional: a logger and a metrics recorder. */
+export interface RevokerObservers {
+  /** Receives one info record per revocation and one error record per failed write. Silent when omitted. */
+  logger?: Logger
+  /** Counts revocations by kind and failed writes. A private recorder when omitted. */
+  metrics?: MetricsRecorder
 }
 
 /**
@@ -26,12 +44,22 @@ export class Revoker {
   readonly #cache: CutoffCache
   readonly #clock: MicrosecondClock
   readonly #retention: RetentionSettings
+  readonly #logger: Logger
+  readonly #metrics: MetricsRecorder
 
-  constructor(store: CutoffStore, cache: CutoffCache, clock: MicrosecondClock, retention: RetentionSettings) {
+  constructor(
+    store: CutoffStore,
+    cache: CutoffCache,
+    clock: MicrosecondClock,
+    retention: RetentionSettings,
+    observers: RevokerObservers = {},
+  ) {
     this.#store = store
     this.#cache = cache
     this.#clock = clock
     this.#retention = retention
+    this.#logger = observers.logger ?? SILENT_LOGGER
+    this.#metrics = observers.metrics ?? new MetricsRecorder()
   }
 
   /**
@@ -40,8 +68,9 @@ export class Revoker {
    */
   async revokeUser(userId: string, notBefore = 0): Promise<number> {
     const cutoff = Math.max(this.#clock.next(), notBefore)
-    await this.#store.revokeUser(userId, cutoff)
+    await this.#write('revokeUser', { userId }, () => this.#store.revokeUser(userId, cutoff))
     this.#cache.applyUserCutoff(userId, cutoff)
+    this.#recordRevocation('user', { userId }, cutoff)
     return cutoff
   }
 
@@ -53,9 +82,31 @@ export class Revoker {
    */
   async revokeSession(userId: string, sessionId: string, tokenExpiresAt: number, notBefore = 0): Promise<number> {
     const cutoff = Math.max(this.#clock.next(), notBefore)
-    await this.#store.revokeSession(userId, sessionId, cutoff, this.#retainUntil(cutoff, tokenExpiresAt))
+    const retainUntil = this.#retainUntil(cutoff, tokenExpiresAt)
+    await this.#write('revokeSession', { userId, sessionId }, () =>
+      this.#store.revokeSession(userId, sessionId, cutoff, retainUntil),
+    )
     this.#cache.applySessionCutoff(userId, sessionId, cutoff)
+    this.#recordRevocation('session', { userId, sessionId }, cutoff)
     return cutoff
+  }
+
+  /** Runs a store write. When it fails, it counts and logs the failure once, then rethrows it. */
+  async #write(operation: string, ids: RevocationIds, write: () => Promise<void>): Promise<void> {
+    try {
+      await write()
+    } catch (error) {
+      this.#metrics.storeErrors++
+      const detail = error instanceof StoreUnavailableError ? error.detail : undefined
+      this.#logger.error({ err: error, operation, ...ids, detail }, 'recording the logout in the store failed')
+      throw error
+    }
+  }
+
+  #recordRevocation(kind: RevocationKind, ids: RevocationIds, cutoff: number): void {
+    this.#metrics.revocations[kind]++
+    const message = kind === 'user' ? 'revoked every session of the user' : 'revoked one session of the user'
+    this.#logger.info({ kind, ...ids, cutoff: formatMicros(cutoff) }, message)
   }
 
   /**

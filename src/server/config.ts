@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 
+import { checkSchemaName } from '../store/schema.js'
+
 /** A setting of the runnable server is missing or invalid; the message names the variable. */
 export class ConfigError extends Error {
   readonly code = 'invalid_config'
@@ -22,6 +24,8 @@ export interface ServerConfig {
   databaseUrl: string | undefined
   /** Connection string of the LISTEN connection; undefined reuses databaseUrl. */
   databaseListenUrl: string | undefined
+  /** Schema of the jwt-logout tables; undefined uses the search_path. */
+  databaseSchema: string | undefined
   /** Absolute folder of the embedded database. */
   dataDir: string
   jwtSecret: string
@@ -45,6 +49,12 @@ export interface ServerConfig {
   /** `name:password` pairs. */
   demoUsers: string
   logLevel: string
+  /**
+   * Whether GET /metrics serves Prometheus metrics. It has no
+   * authentication, so turn it off, or block the path at the proxy, when the
+   * server's port is reachable from outside a private network.
+   */
+  metricsEnabled: boolean
 }
 
 /** The two demo users that .env.example also lists, used when DEMO_USERS is unset. */
@@ -69,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
     databaseListenUrl: env.DATABASE_LISTEN_URL || undefined,
+    databaseSchema: readSchema(env),
     dataDir: resolve(env.DATA_DIR || 'data'),
     jwtSecret: jwtSecret || randomBytes(48).toString('base64'),
     jwtSecretGenerated: !jwtSecret,
@@ -86,6 +97,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     cookieSecure: readBoolean(env, 'COOKIE_SECURE', true),
     demoUsers: env.DEMO_USERS || DEFAULT_DEMO_USERS,
     logLevel,
+    metricsEnabled: readBoolean(env, 'METRICS_ENABLED', true),
+  }
+}
+
+function readSchema(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return checkSchemaName(env.DATABASE_SCHEMA || undefined, 'DATABASE_SCHEMA')
+  } catch (error) {
+    throw new ConfigError('DATABASE_SCHEMA', (error as Error).message.replace(/^DATABASE_SCHEMA /, ''))
   }
 }
 

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import type { Logger } from 'pino'
 import { pinoHttp } from 'pino-http'
+import type { Registry } from 'prom-client'
 
 import { JwtLogoutError } from '../errors/jwt-logout-error.js'
 import type { JwtLogout } from '../jwt-logout.js'
@@ -11,14 +12,16 @@ export interface AppDependencies {
   jwtLogout: JwtLogout
   users: DemoUsers
   logger: Logger
+  /** Registry that GET /metrics serves in the Prometheus text format. Without it, the route does not exist. */
+  metricsRegistry?: Registry
 }
 
 /**
  * Builds the runnable server's Express app, mounting jwt-logout the way an
  * application would: a login route that issues tokens, a protected route,
- * the two logout routes, a health check and the error handlers.
+ * the two logout routes, a health check, the metrics and the error handlers.
  */
-export function createApp({ jwtLogout, users, logger }: AppDependencies): Express {
+export function createApp({ jwtLogout, users, logger, metricsRegistry }: AppDependencies): Express {
   const app = express()
   app.disable('x-powered-by')
   app.use(pinoHttp({ logger, customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info') }))
@@ -33,6 +36,7 @@ export function createApp({ jwtLogout, users, logger }: AppDependencies): Expres
   app.post('/logout', jwtLogout.logout)
   app.post('/logout-all', jwtLogout.logoutAll)
   app.get('/healthz', createHealthCheck(jwtLogout, logger))
+  if (metricsRegistry !== undefined) app.get('/metrics', createMetricsRoute(metricsRegistry))
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `No route for ${req.method} ${req.path}.` })
@@ -99,6 +103,15 @@ function createHealthCheck(jwtLogout: JwtLogout, logger: Logger): RequestHandler
         res.json({ status, store, listener })
       })
       .catch(next)
+  }
+}
+
+/** Creates GET /metrics, which serves every metric of `registry` in the Prometheus text format. */
+function createMetricsRoute(registry: Registry): RequestHandler {
+  return function serveMetrics(_req, res, next) {
+    registry.metrics().then((text) => {
+      res.set('Content-Type', registry.contentType).send(text)
+    }, next)
   }
 }
 

@@ -10,6 +10,7 @@ import { openDatabase, type OpenDatabase } from '../store/open-database.js'
 import { ConfigError, loadConfig, type ServerConfig } from './config.js'
 import { createApp } from './create-app.js'
 import { DemoUsers } from './demo-users.js'
+import { createMetricsRegistry } from './metrics-registry.js'
 
 /** Header and cookie values are credentials; pino replaces them in every log line. */
 const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]']
@@ -56,9 +57,9 @@ async function main(): Promise<void> {
   }
   try {
     if (config.migrateOnStart) {
-      await migrate(database, logger)
+      await migrate(database, config.databaseSchema, logger)
     } else {
-      await checkMigrations(database)
+      await checkMigrations(database, config.databaseSchema)
     }
   } catch (error) {
     const action = config.migrateOnStart ? 'Migrating' : 'Checking the migrations of'
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
 
   const jwtLogout = createJwtLogout({
     db: database.db,
+    schema: config.databaseSchema,
     secret: config.jwtSecret,
     tokenLifetimeSeconds: config.tokenLifetimeSeconds,
     cacheMaxUsers: config.cacheMaxUsers,
@@ -80,7 +82,8 @@ async function main(): Promise<void> {
     logger,
     cookie: { name: config.cookieName, secure: config.cookieSecure },
   })
-  const app = createApp({ jwtLogout, users, logger })
+  const metricsRegistry = config.metricsEnabled ? createMetricsRegistry(jwtLogout) : undefined
+  const app = createApp({ jwtLogout, users, logger, metricsRegistry })
   const pruneTimer = startPruning(jwtLogout, config.pruneIntervalMs, logger)
 
   const server = app.listen(config.port, config.host)
@@ -90,7 +93,10 @@ async function main(): Promise<void> {
   server.once('listening', () => {
     const address = server.address()
     const port = typeof address === 'object' && address !== null ? address.port : config.port
-    logger.info({ url: `http://${formatHost(config.host)}:${port}`, database: database.description, users: users.names }, 'jwt-logout server started')
+    logger.info(
+      { url: `http://${formatHost(config.host)}:${port}`, database: database.description, users: users.names, metrics: config.metricsEnabled },
+      'jwt-logout server started',
+    )
   })
   server.once('error', (error) => {
     logger.fatal({ err: error }, `Failed to listen on ${config.host}:${config.port}; set PORT to a free port`)
@@ -108,19 +114,24 @@ async function main(): Promise<void> {
   }
 }
 
-async function migrate(database: OpenDatabase, logger: Logger): Promise<void> {
-  const results = await migrateToLatest(database.db)
+async function migrate(database: OpenDatabase, schema: string | undefined, logger: Logger): Promise<void> {
+  const results = await migrateToLatest(database.db, { schema })
   for (const result of results) logger.info({ migration: result.migrationName }, 'migration applied')
 }
 
 /** Fails start-up when migrations are pending, instead of responding to every request with 503. */
-async function checkMigrations(database: OpenDatabase): Promise<void> {
-  const pending = await pendingMigrations(database.db)
+async function checkMigrations(database: OpenDatabase, schema: string | undefined): Promise<void> {
+  const pending = await pendingMigrations(database.db, { schema })
   if (pending.length > 0) {
     throw new Error(
-      `migrations ${pending.join(', ')} are not applied; run \`npm run migrate\` or set MIGRATE_ON_START=true`,
+      `migrations ${pending.join(', ')} are not applied; run \`npx jwt-logout migrate up${schema === undefined ? '' : ` --schema ${quoteForShell(schema)}`}\` or set MIGRATE_ON_START=true`,
     )
   }
+}
+
+/** Returns `value` as one shell word: as it is when it is a plain identifier, else in single quotes. */
+function quoteForShell(value: string): string {
+  return /^[A-Za-z0-9_]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`
 }
 
 /** Prunes expired session rows every `intervalMs`; returns the timer, or undefined when pruning is off. */

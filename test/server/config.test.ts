@@ -62,6 +62,10 @@ describe('loadConfig', () => {
         logLevel: 'info',
       })
     })
+
+    it('serves metrics', () => {
+      expect(config.metricsEnabled).toBe(true)
+    })
   })
 
   describe('valid values', () => {
@@ -102,9 +106,26 @@ describe('loadConfig', () => {
       expect(loadConfig({ MIGRATE_ON_START: text }).migrateOnStart).toBe(expected)
     })
 
+    it.each([
+      ['false', false],
+      ['0', false],
+      ['true', true],
+      ['', true],
+    ])('reads METRICS_ENABLED %j', (text, expected) => {
+      expect(loadConfig({ METRICS_ENABLED: text }).metricsEnabled).toBe(expected)
+    })
+
     it('reads DATABASE_URL', () => {
       const url = 'postgres://app@127.0.0.1:5432/app'
       expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url)
+    })
+
+    it('reads DATABASE_SCHEMA', () => {
+      expect(loadConfig({ DATABASE_SCHEMA: 'auth' }).databaseSchema).toBe('auth')
+    })
+
+    it('treats empty DATABASE_SCHEMA as unset', () => {
+      expect(loadConfig({ DATABASE_SCHEMA: '' }).databaseSchema).toBeUndefined()
     })
 
     it('reads LOG_LEVEL', () => {
@@ -121,6 +142,7 @@ describe('loadConfig', () => {
     { variable: 'PORT', value: '3000.5' },
     { variable: 'PORT', value: '1e3' },
     { variable: 'MIGRATE_ON_START', value: 'maybe' },
+    { variable: 'METRICS_ENABLED', value: 'off' },
     { variable: 'LOG_LEVEL', value: 'verbose' },
     { variable: 'LOG_LEVEL', value: 'INFO' },
     { variable: 'TOKEN_LIFETIME_SECONDS', value: '0' },
@@ -128,6 +150,7 @@ describe('loadConfig', () => {
     { variable: 'TOKEN_LIFETIME_SECONDS', value: '31536001' },
     { variable: 'CACHE_TTL_MS', value: '0' },
     { variable: 'DATABASE_QUERY_TIMEOUT_MS', value: '600001' },
+    { variable: 'DATABASE_SCHEMA', value: 'a'.repeat(64) },
   ])('invalid $variable $value', ({ variable, value }) => {
     const error = catchError(() => loadConfig({ [variable]: value }))
 
@@ -152,6 +175,11 @@ describe('loadConfig', () => {
     const secret = 'short-secret-value'
     const error = catchError(() => loadConfig({ JWT_SECRET: secret })) as ConfigError
     expect(error.message).not.toContain(secret)
+  })
+
+  it('explains an invalid DATABASE_SCHEMA', () => {
+    const error = catchError(() => loadConfig({ DATABASE_SCHEMA: 'a'.repeat(64) })) as ConfigError
+    expect(error.message).toMatch(/^DATABASE_SCHEMA: must be a schema name of 1 to 63 bytes without NUL characters, got "a{64}"$/)
   })
 
   it('quotes an invalid PORT', () => {

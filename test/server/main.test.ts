@@ -2,7 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { openDatabase } from '../../src/store/open-database.js'
 
 import { buildForTest, type TestBuild } from '../support/build.js'
 import { runNode } from '../support/child-process.js'
@@ -31,7 +34,7 @@ interface RunningServer {
   baseUrl: string
 }
 
-async function startServer(dataDir: string): Promise<RunningServer> {
+async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<RunningServer> {
   const port = await findFreePort()
   const child = ServerProcess.start(build.serverPath, {
     PORT: String(port),
@@ -39,6 +42,7 @@ async function startServer(dataDir: string): Promise<RunningServer> {
     DATA_DIR: dataDir,
     JWT_SECRET,
     LOG_LEVEL: 'info',
+    ...env,
   })
   await child.waitForLog('jwt-logout server started', START_TIMEOUT_MS)
   return { process: child, baseUrl: `http://127.0.0.1:${port}` }
@@ -131,6 +135,27 @@ describe('server process', () => {
     expect(((await response.json()) as { error: string }).error).toBe('token_revoked')
   })
 
+  it('serves Prometheus metrics', async () => {
+    const response = await fetch(`${first!.baseUrl}/metrics`)
+    const text = await response.text()
+
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
+    expect(text).toContain('\njwt_logout_revocations_total{kind="user"} 1\n')
+    expect(text).toContain('\njwt_logout_revocations_total{kind="session"} 1\n')
+    expect(text).toContain('\njwt_logout_requests_rejected_total{code="token_revoked"} 2\n')
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m)
+  })
+
+  it('logs each revocation', () => {
+    const revocations = first!.process.logs.filter((log) => log.msg.startsWith('revoked '))
+
+    expect(revocations).toEqual([
+      expect.objectContaining({ level: 30, kind: 'user', userId: 'alice', cutoff: expect.any(String) }),
+      expect.objectContaining({ level: 30, kind: 'session', userId: 'bob', sessionId: expect.any(String) }),
+    ])
+  })
+
   it('rejects a second server on DATA_DIR', async () => {
     const result = await runNode(build.serverPath, [], { PORT: '0', DATA_DIR: dataDir, JWT_SECRET })
     expect(result.code).toBe(1)
@@ -206,6 +231,53 @@ describe('server process', () => {
   })
 })
 
+describe('server with DATABASE_SCHEMA', () => {
+  let dataDir: string
+  let server: RunningServer | undefined
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'jwt-logout-server-'))
+    server = await startServer(dataDir, { DATABASE_SCHEMA: 'auth' })
+  })
+
+  afterAll(async () => {
+    server?.process.kill()
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it('writes the cutoffs into that schema', async () => {
+    const token = await login(server!, 'alice')
+    expect((await send(server!, 'POST', '/logout-all', token)).status).toBe(204)
+    expect(await server!.process.stop(STOP_TIMEOUT_MS)).toBe(0)
+    server = undefined
+
+    const database = await openDatabase({ dataDir })
+    try {
+      const { rows } = await sql<{ user_id: string }>`select user_id from auth.user_logouts`.execute(database.db)
+      expect(rows).toEqual([{ user_id: 'alice' }])
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('names the schema in the pending-migrations hint', async () => {
+    const emptyDir = await mkdtemp(join(tmpdir(), 'jwt-logout-server-'))
+    try {
+      const result = await runNode(build.serverPath, [], {
+        PORT: '0',
+        DATA_DIR: emptyDir,
+        JWT_SECRET,
+        MIGRATE_ON_START: 'false',
+        DATABASE_SCHEMA: 'auth',
+      })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toContain('run `npx jwt-logout migrate up --schema auth`')
+    } finally {
+      await rm(emptyDir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('server with invalid config', () => {
   const shortSecret = 'too-short-secret'
   // The server should exit before it opens the database. The temporary DATA_DIR keeps a failing test from creating ./data.
@@ -234,7 +306,7 @@ describe('server with invalid config', () => {
     const result = await runNode(build.serverPath, [], { PORT: '0', DATA_DIR: dataDir, JWT_SECRET, MIGRATE_ON_START: 'false' })
     expect(result.code).toBe(1)
     expect(result.stdout).toContain(
-      'migrations 0001_create_user_logouts, 0002_create_session_logouts are not applied; run `npm run migrate` or set MIGRATE_ON_START=true',
+      'migrations 0001_create_user_logouts, 0002_create_session_logouts are not applied; run `npx jwt-logout migrate up` or set MIGRATE_ON_START=true',
     )
   })
 
