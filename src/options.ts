@@ -62,8 +62,8 @@ export interface JwtLogoutOptions extends TokenOptions {
    */
   notifyChannel?: string
   /**
-   * Receives store errors and listener reconnections; pino fits as it is.
-   * Tokens are never logged. Silent by default.
+   * Receives revocations, store errors and listener reconnections, with user
+   * ids but never tokens; a pino logger fits as it is. Silent by default.
    */
   logger?: Logger
   /**

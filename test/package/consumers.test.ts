@@ -169,6 +169,13 @@ describe('packed package', () => {
       expectLogoutFlow(report)
       expect(result.stderr).toBe('')
     }, 90_000)
+
+    it('imports the prometheus entry', async () => {
+      const { report } = await runConsumer('esm-consumer.mjs')
+
+      expect(report.prometheusPath).toBe(join(consumer.packageRoot, 'dist', 'src', 'prometheus', 'index.js'))
+      expect(report.prometheusExport).toBe('function')
+    }, 90_000)
   })
 
   describe('CommonJS consumer', () => {
