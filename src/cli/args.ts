@@ -1,4 +1,5 @@
 import { checkChannel, DEFAULT_CHANNEL } from '../invalidation/notification.js'
+import { isPostgresUrl } from '../store/database-input.js'
 import { checkSchemaName } from '../store/schema.js'
 
 /**
@@ -153,13 +154,7 @@ export function stringValue(values: OptionValues, name: string): string | undefi
 }
 
 function checkDatabaseUrl(value: string, name: string, command: string): string {
-  let url: URL | undefined
-  try {
-    url = new URL(value)
-  } catch {
-    url = undefined
-  }
-  if (url === undefined || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+  if (!isPostgresUrl(value)) {
     // The value is not shown, because a connection string may contain a password.
     throw new UsageError(
       `${name} must be a connection string such as postgres://user@host:5432/database; the value given is not one (not shown, as it may contain a password).`,

@@ -74,14 +74,18 @@ function isKysely(value: unknown): value is Kysely<any> {
   return typeof db.selectFrom === 'function' && typeof db.transaction === 'function' && typeof db.destroy === 'function'
 }
 
-function checkConnectionString(value: string, name: string): void {
-  let url: URL | undefined
+/** Checks whether `value` is a URL with the postgres: or postgresql: scheme. */
+export function isPostgresUrl(value: string): boolean {
   try {
-    url = new URL(value)
+    const { protocol } = new URL(value)
+    return protocol === 'postgres:' || protocol === 'postgresql:'
   } catch {
-    url = undefined
+    return false
   }
-  if (url === undefined || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+}
+
+function checkConnectionString(value: string, name: string): void {
+  if (!isPostgresUrl(value)) {
     // The value itself is not shown, because a connection string may contain a password.
     throw new TypeError(`${name} must be a connection string such as postgres://user@host:5432/database; got a string that is not a PostgreSQL URL`)
   }
