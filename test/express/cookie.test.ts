@@ -1,4 +1,4 @@
-import express from 'express'
+import type { Express } from 'express'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -6,11 +6,12 @@ import { createJwtLogout, type JwtLogout } from '../../src/jwt-logout.js'
 import { readCookie, resolveCookieOptions } from '../../src/express/cookie.js'
 import type { CookieOptions } from '../../src/express/cookie.js'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js'
+import { express } from '../support/express.js'
 import { TEST_SECRET } from '../support/test-app.js'
 
 const COOKIE: CookieOptions = { name: 'session_token', path: '/api', domain: 'app.test', sameSite: 'strict' }
 
-function createCookieApp(database: TestDatabase): { app: express.Express; jwtLogout: JwtLogout } {
+function createCookieApp(database: TestDatabase): { app: Express; jwtLogout: JwtLogout } {
   const jwtLogout = createJwtLogout({ db: database.db, secret: TEST_SECRET, cookie: COOKIE })
   const app = express()
   app.post('/api/login', async (_req, res, next) => {
@@ -55,6 +56,30 @@ describe.each(databaseKinds())('cookie mode on %s', (kind) => {
     expect(setCookie).toHaveLength(1)
     expect(setCookie[0]).toMatch(/^session_token=[\w-]+\.[\w-]+\.[\w-]+; Path=\/api; Domain=app.test; Max-Age=900; Expires=/)
     expect(setCookie[0]).toMatch(/; HttpOnly; Secure; SameSite=Strict$/)
+  })
+
+  it('passes a late cookie error to next', async () => {
+    const { jwtLogout } = createCookieApp(database)
+    const { token } = await jwtLogout.issueToken('late-user')
+    const errors: unknown[] = []
+    const app = express()
+    // A middleware that answers before the logout handler runs, as a timeout middleware may.
+    app.post('/api/logout', (_req, res, next) => {
+      res.status(202).end()
+      next()
+    }, jwtLogout.logout)
+    app.use((error: unknown, _req: unknown, _res: unknown, next: (error?: unknown) => void) => {
+      errors.push(error)
+      next()
+    })
+
+    const response = await request(app).post('/api/logout').set('Cookie', `${COOKIE.name}=${token}`)
+
+    expect(response.status).toBe(202)
+    const deadline = Date.now() + 5000
+    while (errors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(errors).toHaveLength(1)
+    expect((errors[0] as { code?: string }).code).toBe('ERR_HTTP_HEADERS_SENT')
   })
 
   it('authenticates with the cookie', async () => {
@@ -159,9 +184,10 @@ describe('cookie options', () => {
   })
 
   it('requires the option for setTokenCookie', async () => {
-    const database = { selectFrom: () => undefined } as never
-    const jwtLogout = createJwtLogout({ db: database, secret: TEST_SECRET })
+    // The pool for this loopback address is never used, so it never connects.
+    const jwtLogout = createJwtLogout({ db: 'postgres://127.0.0.1:1/unused', secret: TEST_SECRET })
 
     expect(() => jwtLogout.setTokenCookie({} as never, {} as never)).toThrow('setTokenCookie needs the cookie option')
+    await jwtLogout.close()
   })
 })

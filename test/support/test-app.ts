@@ -1,11 +1,12 @@
 import { createHmac } from 'node:crypto'
 
-import express, { type Express } from 'express'
+import type { Express } from 'express'
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose'
 
 import { createJwtLogout, type JwtLogout } from '../../src/jwt-logout.js'
 import type { JwtLogoutOptions } from '../../src/options.js'
 import type { TestDatabase } from './databases.js'
+import { express } from './express.js'
 
 /** HS256 secret of the test apps: 48 bytes, above the 32-byte minimum. */
 export const TEST_SECRET = 'jwt-logout-test-secret-0123456789abcdefghijklmno'

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-import express from 'express'
+import type { Express } from 'express'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,6 +11,7 @@ import { createJwtLogout, type JwtLogout } from '../../src/jwt-logout.js'
 import type { JwtLogoutOptions } from '../../src/options.js'
 import { resolveTokenOptions, type TokenOptions } from '../../src/token/token-options.js'
 import { createTestDatabase, type TestDatabase } from '../support/databases.js'
+import { express } from '../support/express.js'
 import { nowSeconds } from '../support/test-app.js'
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>
@@ -180,7 +181,7 @@ describe('remote key set', () => {
   let database: TestDatabase
   let jwks: JwksServer
   let url: string
-  let app: express.Express
+  let app: Express
   let jwtLogout: JwtLogout
 
   beforeAll(async () => {
