@@ -37,6 +37,8 @@ export function createLogout(
         metrics.requestsAccepted++
       })
       .then(() => endLoggedOut(res, cookie), countAndPass(metrics, next))
+      // Writing the response can throw too, for example when another middleware already sent one.
+      .catch(next)
   }
 }
 
@@ -62,6 +64,8 @@ export function createLogoutAll(
         metrics.requestsAccepted++
       })
       .then(() => endLoggedOut(res, cookie), countAndPass(metrics, next))
+      // Writing the response can throw too, for example when another middleware already sent one.
+      .catch(next)
   }
 }
 
