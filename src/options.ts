@@ -7,6 +7,7 @@ import { checkChannel, DEFAULT_CHANNEL } from './invalidation/notification.js'
 import type { Logger } from './logger.js'
 import { checkDatabaseInput, type DatabaseInput } from './store/database-input.js'
 import { checkSchemaName } from './store/schema.js'
+import { suggestionFor } from './suggest.js'
 import { resolveTokenOptions, type ResolvedTokenOptions, type TokenOptions } from './token/token-options.js'
 
 /** Options of `createJwtLogout`. */
@@ -179,7 +180,10 @@ export function resolveOptions(options: JwtLogoutOptions): ResolvedOptions {
     throw new TypeError('createJwtLogout expects an options object with at least db and secret')
   }
   for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`Unknown option ${JSON.stringify(name)}; check its spelling`)
+    if (!KNOWN_OPTIONS.has(name)) {
+      const suggestion = suggestionFor(name, [...KNOWN_OPTIONS]) || ' Check its spelling.'
+      throw new TypeError(`Unknown option ${JSON.stringify(name)}.${suggestion}`)
+    }
   }
   if (options.db === undefined) {
     throw new TypeError('db is missing: pass the Kysely instance, pg pool or connection string of the database with the jwt-logout tables')

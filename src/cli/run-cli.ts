@@ -16,7 +16,7 @@ import { COMMANDS, findCommand, HELP_COMMAND } from './commands/index.js'
 import { CommandFailedError, describeError, passwordRedactor } from './failure.js'
 import { commandUsage, generalUsage } from './help.js'
 import { Output, processIo, type CliIo } from './output.js'
-import { suggestionFor } from './suggest.js'
+import { suggestionFor } from '../suggest.js'
 import { readPackageVersion } from './version.js'
 
 /**
@@ -154,7 +154,12 @@ function parseCommandLine(command: Command, args: readonly string[]): { values: 
       allowPositionals: true,
     })
   } catch (error) {
-    // parseArgs names the option ("Unknown option '--force'"); some of its messages span several lines.
+    const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1]
+    if ((error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== undefined) {
+      const names = Object.keys({ ...GLOBAL_OPTIONS, ...command.options }).map((name) => `--${name}`)
+      throw new UsageError(`Unknown option ${JSON.stringify(unknown)}.${suggestionFor(unknown, names)}`, command.name)
+    }
+    // Other parseArgs messages name the option too; some of them span several lines.
     throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '), command.name)
   }
   // The first positional is the command name, found by scanArgs with the same option types.

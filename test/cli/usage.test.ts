@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 import { COMMANDS } from '../../src/cli/commands/index.js'
-import { editDistance, suggestionFor } from '../../src/cli/suggest.js'
+import { editDistance, suggestionFor } from '../../src/suggest.js'
 import { schemaSql } from '../../src/store/schema-sql.js'
 import { REPOSITORY_ROOT } from '../support/build.js'
 import { expectOneLineError, runInProcess } from './helpers.js'
@@ -157,7 +157,8 @@ const USAGE_ERRORS: Array<[string[], Record<string, string>, string]> = [
   [['migrate', 'stat'], {}, 'Unknown migrate action "stat": use up, down or status. Did you mean "status"?'],
   [['migrate', 'up', 'now'], {}, 'Unexpected argument "now" after "jwt-logout migrate up|down|status".'],
   [['migrate', 'up', '--json', ...DATABASE], {}, '--json is only available with migrate status.'],
-  [['migrate', 'up', '--force'], {}, "Unknown option '--force'"],
+  [['migrate', 'up', '--force'], {}, 'Unknown option "--force".\n'],
+  [['status', 'alice', '--shcema', 'auth'], {}, 'Unknown option "--shcema". Did you mean "--schema"?\n'],
   [['migrate', 'up'], {}, 'No database given: set DATABASE_URL (or pass --database-url), or pass --data-dir for an embedded database.'],
   [['migrate', 'up', ...DATABASE, '--data-dir', '/tmp/unused'], {}, 'Pass either --database-url or --data-dir, not both.'],
   [['print-sql', 'now'], {}, 'Unexpected argument "now" after "jwt-logout print-sql [--down] [--after MIGRATION]".'],
@@ -192,7 +193,7 @@ const USAGE_ERRORS: Array<[string[], Record<string, string>, string]> = [
   [['revoke-session', 'alice', 's1'], { TOKEN_LIFETIME_SECONDS: '0' }, 'TOKEN_LIFETIME_SECONDS (the default of --expires-in) must be a whole number of seconds from 1 to 31536000, got "0".'],
   [['prune', 'now'], {}, 'Unexpected argument "now" after "jwt-logout prune".'],
   [['prune', '--margin-ms=-1'], {}, '--margin-ms must be a whole number of milliseconds of at least 0, got "-1".'],
-  [['prune', '--json'], {}, "Unknown option '--json'"],
+  [['prune', '--json'], {}, 'Unknown option "--json".\n'],
   [['status'], {}, 'Missing <user-id>.'],
   [['status', 'alice', 'phone'], {}, 'Unexpected argument "phone" after "jwt-logout status <user-id>".'],
 ]

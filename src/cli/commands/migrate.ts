@@ -2,7 +2,7 @@ import { MigrationError, migrateDown, migrateToLatest, migrationStatus } from '.
 import { UsageError } from '../args.js'
 import { requireDatabase, type Command, type CommandContext } from '../command.js'
 import { attempt, CommandFailedError, failureMessage, migrateUpCommand } from '../failure.js'
-import { suggestionFor } from '../suggest.js'
+import { suggestionFor } from '../../suggest.js'
 
 const ACTIONS = ['up', 'down', 'status'] as const
 type Action = (typeof ACTIONS)[number]

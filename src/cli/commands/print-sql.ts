@@ -2,7 +2,7 @@ import { migrations } from '../../../migrations/index.js'
 import { schemaSql } from '../../store/schema-sql.js'
 import { stringValue, UsageError } from '../args.js'
 import type { Command } from '../command.js'
-import { suggestionFor } from '../suggest.js'
+import { suggestionFor } from '../../suggest.js'
 
 /** `jwt-logout print-sql [--down] [--after MIGRATION]`. */
 export const printSqlCommand: Command = {
