@@ -68,9 +68,38 @@ export function createMigrator(db: Kysely<any>, schema?: string): Migrator {
  */
 export async function migrateToLatest(db: DatabaseInput, options: MigrationOptions = {}): Promise<readonly MigrationResult[]> {
   const schema = checkSchemaName(options.schema)
-  return withDatabase(db, async (kysely) =>
-    checked('up', await migrateInSchema(kysely, schema, (migrator) => migrator.migrateToLatest())),
-  )
+  return withDatabase(db, async (kysely) => {
+    // Checked before Kysely creates its bookkeeping tables, so a refused run leaves nothing behind.
+    if (await hasUnmanagedTables(kysely, schema)) {
+      const place = schema === undefined ? 'the current schema' : `schema ${JSON.stringify(schema)}`
+      throw new MigrationError(
+        `The jwt-logout tables already exist in ${place}, but jwt-logout's migrations never ran there: they were ` +
+          'created another way, such as print-sql applied by your own migration tool. Keep managing them with that tool.',
+        undefined,
+        [],
+        undefined,
+      )
+    }
+    return checked('up', await migrateInSchema(kysely, schema, (migrator) => migrator.migrateToLatest()))
+  })
+}
+
+/**
+ * Checks whether jwt-logout's tables exist in `schema` (or the current schema)
+ * while none of its migrations is recorded there, which means they were
+ * created outside jwt-logout's migrations, for example from print-sql.
+ * @throws Error when the database cannot be read.
+ */
+export async function hasUnmanagedTables(db: Kysely<any>, schema: string | undefined): Promise<boolean> {
+  const target = schema ?? (await currentSchema(db))
+  const infos = await createMigrator(db, target).getMigrations()
+  if (infos.some((info) => info.executedAt !== undefined)) return false
+  const { rows } = await sql<{ found: boolean }>`
+    select exists (
+      select 1 from information_schema.tables
+      where table_schema = ${target} and table_name in ('user_logouts', 'session_logouts')
+    ) as found`.execute(db)
+  return rows[0]?.found === true
 }
 
 /**

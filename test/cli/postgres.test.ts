@@ -509,6 +509,15 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       expect(expected).toContain('index session_logouts_expires_at_idx: CREATE INDEX session_logouts_expires_at_idx ON <schema>.session_logouts USING btree (expires_at)')
       expect(await describeTables(printed)).toEqual(expected)
 
+      // The migrate commands see that these tables came from elsewhere and leave them alone.
+      const status = await runCli(['migrate', 'status', '--database-url', url, '--schema', printed])
+      expect(status.code).toBe(0)
+      expect(status.stdout).toContain('The jwt-logout tables exist, but were created outside these migrations')
+      const up = await runCli(['migrate', 'up', '--database-url', url, '--schema', printed])
+      expect(up.code).toBe(1)
+      expect(up.stderr).toContain("but jwt-logout's migrations never ran there")
+      expect(await listTables(printed)).toEqual(['session_logouts', 'user_logouts'])
+
       // --down drops the tables again and leaves the schema.
       const down = await runCli(['print-sql', '--down', '--schema', printed])
       const psqlDown = await runPsql(url, down.stdout)

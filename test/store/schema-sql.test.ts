@@ -107,6 +107,15 @@ describe.each(databaseKinds())('schemaSql applied on %s', (kind) => {
     expect(built).toEqual(withoutBookkeeping(await describeSchema(database.db, fromMigrations)))
   })
 
+  it('keeps migrateToLatest off printed tables', async () => {
+    await expect(migrateToLatest(database.db, { schema: fromSql })).rejects.toThrow(
+      /The jwt-logout tables already exist in schema "jwt_logout_sql_\w+", but jwt-logout's migrations never ran there/,
+    )
+
+    // Refused before Kysely creates its bookkeeping tables, so the schema keeps only the printed ones.
+    expect((await describeSchema(database.db, fromSql)).some((line) => line.includes('jwt_logout_migration'))).toBe(false)
+  })
+
   it('drops every table going down', async () => {
     await runScript(database.db, await schemaSql({ schema: fromSql, direction: 'down' }))
 

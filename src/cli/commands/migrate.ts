@@ -1,4 +1,4 @@
-import { MigrationError, migrateDown, migrateToLatest, migrationStatus } from '../../store/migrations.js'
+import { hasUnmanagedTables, MigrationError, migrateDown, migrateToLatest, migrationStatus } from '../../store/migrations.js'
 import { UsageError } from '../args.js'
 import { requireDatabase, type Command, type CommandContext } from '../command.js'
 import { attempt, CommandFailedError, failureMessage, migrateUpCommand } from '../failure.js'
@@ -52,7 +52,8 @@ async function migrate(context: CommandContext, direction: 'up' | 'down'): Promi
     // With PostgreSQL's transactional DDL, Kysely rolls back the whole run, so the migrations before the failed one are not reported as applied.
     const action =
       error.migrationName === undefined ? `migrate ${direction}` : `run migration ${error.migrationName} (${direction})`
-    throw new CommandFailedError(failureMessage(context, action, error.cause), { cause: error })
+    // A MigrationError without a cause is a refusal of jwt-logout's own, whose message is the reason.
+    throw new CommandFailedError(failureMessage(context, action, error.cause ?? error), { cause: error })
   }
 
   if (results.length === 0) context.output.line(`Nothing to migrate ${direction} in ${database.description}.`)
@@ -66,10 +67,14 @@ async function printStatus(context: CommandContext, json: boolean): Promise<void
   )
   const pending = statuses.filter((status) => status.executedAt === undefined).map((status) => status.name)
 
+  const unmanaged =
+    pending.length === statuses.length &&
+    (await attempt(context, 'look for the tables', () => hasUnmanagedTables(database.db, context.schema)))
   if (json) {
     context.output.json({
       migrations: statuses.map((status) => ({ name: status.name, appliedAt: status.executedAt?.toISOString() ?? null })),
       pending,
+      createdOutsideMigrations: unmanaged,
     })
     return
   }
@@ -83,6 +88,11 @@ async function printStatus(context: CommandContext, json: boolean): Promise<void
   }
   if (pending.length === 0) {
     context.output.line(`All ${statuses.length} migrations are applied.`)
+  } else if (unmanaged) {
+    context.output.line(
+      'The jwt-logout tables exist, but were created outside these migrations (for example from print-sql), ' +
+        'so the migrate commands do not apply to them: keep managing them with the tool that created them.',
+    )
   } else {
     context.output.line(`${pending.length} of ${statuses.length} migrations pending: run "${migrateUpCommand(context.schema)}" to apply them.`)
   }
