@@ -51,10 +51,9 @@ const TYPES_TSCONFIG = {
     target: 'es2022',
     strict: true,
     noEmit: true,
-    types: ['node'],
-    // PGlite 0.5's declarations use the Emscripten namespace of @types/emscripten,
-    // which PGlite lists only as a devDependency, so checking them fails.
-    skipLibCheck: true,
+    // No `types` list, as in most apps: every installed @types package is included.
+    // Every declaration file is checked, the package's dependencies included.
+    skipLibCheck: false,
   },
   files: ['types-consumer.mts', 'types-consumer.cts'],
 }
