@@ -47,8 +47,24 @@ export function createApp(pool, { secret, logger }) {
   })
   app.post('/logout', auth.logout)
   app.post('/logout-all', auth.logoutAll)
+
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', message: `No route for ${req.method} ${req.path}.` })
+  })
+  // jwt-logout renders its own errors (401, 400, 503); the app renders the rest, also as JSON.
   app.use(auth.errorHandler)
+  app.use(renderAppErrors)
   return { app, auth }
+}
+
+/** Renders errors that jwt-logout passed on: a body that is not JSON (400 from express.json) or a bug (500). */
+function renderAppErrors(error, _req, res, _next) {
+  if (error.type === 'entity.parse.failed') {
+    res.status(400).json({ error: 'invalid_request', message: 'The body is not valid JSON.' })
+    return
+  }
+  console.error(error)
+  res.status(500).json({ error: 'server_error', message: 'Something went wrong; try again later.' })
 }
 
 /** Checks `password` against a stored `scrypt$<salt>$<key>` hash in constant time. */

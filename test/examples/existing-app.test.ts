@@ -86,6 +86,24 @@ describe.runIf(databaseUrl !== null)('the existing-app example on PostgreSQL', (
     expect(response.body.error).toBe('invalid_credentials')
   })
 
+  it('answers a broken body with JSON', async () => {
+    const { app } = startInstance()
+
+    const response = await request(app).post('/login').set('Content-Type', 'application/json').send('{"username":')
+
+    expect(response.status).toBe(400)
+    expect(response.body.error).toBe('invalid_request')
+  })
+
+  it('answers an unknown route with JSON', async () => {
+    const { app } = startInstance()
+
+    const response = await request(app).get('/nowhere')
+
+    expect(response.status).toBe(404)
+    expect(response.body).toEqual({ error: 'not_found', message: 'No route for GET /nowhere.' })
+  })
+
   it('ends every session on every instance', async () => {
     const first = startInstance()
     const second = startInstance()
