@@ -13,15 +13,15 @@ import { resolveTokenOptions, type ResolvedTokenOptions, type TokenOptions } fro
 /** Options of `createJwtLogout`. */
 export interface JwtLogoutOptions extends TokenOptions {
   /**
-   * The database that contains the jwt-logout tables: the application's
-   * Kysely instance (PostgreSQL or PGlite) or pg pool, which jwt-logout uses
-   * and never closes, or a PostgreSQL connection string, for which it opens a
-   * pool of its own (10 connections, 2-second timeouts) that `close()` ends.
-   * Run the migrations first.
+   * The database that contains the jwt-logout tables. The application's
+   * Kysely instance (PostgreSQL or PGlite) or pg pool is used and never
+   * closed. For a PostgreSQL connection string, jwt-logout opens a pool of its
+   * own (10 connections, 2-second timeouts), which `close()` ends. Run the
+   * migrations first.
    */
   db: DatabaseInput
   /**
-   * Schema of the jwt-logout tables, such as `auth`; pass the same one to the
+   * Schema of the jwt-logout tables, such as `auth`. Pass the same one to the
    * migrations. Without it, the connection's search_path finds the tables.
    */
   schema?: string
@@ -64,7 +64,7 @@ export interface JwtLogoutOptions extends TokenOptions {
   notifyChannel?: string
   /**
    * Receives revocations, store errors and listener reconnections, with user
-   * ids but never tokens; a pino logger fits as it is. Silent by default.
+   * ids but never tokens. A pino logger fits as it is. Silent by default.
    */
   logger?: Logger
   /**
@@ -95,7 +95,7 @@ export interface JwtLogoutOptions extends TokenOptions {
 /** Settings of the LISTEN connection; every duration is in milliseconds. */
 export type ListenOptions =
   | {
-      /** Where to LISTEN. @default the settings of the `db` pool or connection string */
+      /** Address of the LISTEN connection. @default the settings of the `db` pool or connection string */
       connectionString?: string
       /** Time to wait for the connection and for LISTEN. @default 5000 */
       connectTimeoutMs?: number
