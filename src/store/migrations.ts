@@ -70,7 +70,13 @@ export async function migrateToLatest(db: DatabaseInput, options: MigrationOptio
   const schema = checkSchemaName(options.schema)
   return withDatabase(db, async (kysely) => {
     // Checked before Kysely creates its bookkeeping tables, so a refused run leaves nothing behind.
-    if (await hasUnmanagedTables(kysely, schema)) {
+    let unmanaged: boolean
+    try {
+      unmanaged = await hasUnmanagedTables(kysely, schema)
+    } catch (error) {
+      return checked('up', { error })
+    }
+    if (unmanaged) {
       const place = schema === undefined ? 'the current schema' : `schema ${JSON.stringify(schema)}`
       throw new MigrationError(
         `The jwt-logout tables already exist in ${place}, but jwt-logout's migrations never ran there: they were ` +

@@ -180,6 +180,7 @@ describe('commands on PGlite', () => {
         { name: '0002_create_session_logouts', appliedAt: null },
       ],
       pending: ['0001_create_user_logouts', '0002_create_session_logouts'],
+      createdOutsideMigrations: false,
     })
   })
 
