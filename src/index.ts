@@ -1,3 +1,6 @@
+// PGlite's declarations, which the public types reach, use the global Emscripten
+// namespace without loading it, so this directive loads it whatever the app's `types` setting.
+/// <reference types="emscripten" preserve="true" />
 import './express/request-auth.js'
 
 export { createJwtLogout, type Health, type JwtLogout } from './jwt-logout.js'

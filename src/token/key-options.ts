@@ -1,5 +1,7 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 
+import type { JWK } from 'jose'
+
 import {
   algorithmsForKey,
   defaultAlgorithmForKey,
@@ -12,7 +14,7 @@ import {
 } from './algorithms.js'
 
 /** A public or private key: PEM text (SPKI, PKCS#8 or an X.509 certificate), a JWK object, or a KeyObject. */
-export type KeyInput = string | JsonWebKey | KeyObject
+export type KeyInput = string | JWK | KeyObject
 
 /** The key material that verification uses, after validation. */
 export type ResolvedKey =
@@ -151,6 +153,7 @@ function toKeyObject(name: string, value: unknown, type: 'public' | 'private'): 
   try {
     if (typeof value === 'string') return type === 'public' ? createPublicKey(value) : createPrivateKey(value)
     if (typeof value === 'object' && value !== null) {
+      // node:crypto's JWK type stays out of the declarations, which use jose's JWK, because some @types/node versions do not export it.
       const input = { key: value as JsonWebKey, format: 'jwk' as const }
       return type === 'public' ? createPublicKey(input) : createPrivateKey(input)
     }

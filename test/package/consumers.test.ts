@@ -51,7 +51,9 @@ const TYPES_TSCONFIG = {
     target: 'es2022',
     strict: true,
     noEmit: true,
-    // No `types` list, as in most apps: every installed @types package is included.
+    // TypeScript 6 and later load no @types package unless `types` lists it, so the
+    // package must bring every global type its declarations need.
+    types: ['node'],
     // Every declaration file is checked, the package's dependencies included.
     skipLibCheck: false,
   },
