@@ -57,3 +57,12 @@ export function requireDatabase(context: CommandContext): OpenDatabase {
   if (context.database === undefined) throw new Error('This command needs a database, but none was opened for it')
   return context.database
 }
+
+/**
+ * Returns where the command works, for its output: the database without
+ * credentials, and the schema named by --schema or else the search_path.
+ */
+export function describeTarget(context: CommandContext): string {
+  const schema = context.schema === undefined ? 'schema from the search_path' : `schema ${JSON.stringify(context.schema)}`
+  return `${requireDatabase(context).description} (${schema})`
+}

@@ -46,8 +46,15 @@ export function failureMessage(context: CommandContext, action: string, cause: u
 function hintFor(cause: unknown, context: CommandContext): string {
   const code = errorCode(cause)
   if (code === UNDEFINED_TABLE) {
-    const place = context.schema === undefined ? '' : ` in schema ${JSON.stringify(context.schema)}`
-    return ` The jwt-logout tables are missing${place}: run "${migrateUpCommand(context.schema)}" on this database first.`
+    if (context.schema === undefined) {
+      // Running migrate up here would create a second, unused set of tables when the app keeps its own in a schema.
+      return (
+        ' The jwt-logout tables are missing from the schemas of the search_path. If your app keeps them in a ' +
+        'schema of their own, pass it with --schema (or DATABASE_SCHEMA); otherwise run "jwt-logout migrate up" ' +
+        'on this database first.'
+      )
+    }
+    return ` The jwt-logout tables are missing in schema ${JSON.stringify(context.schema)}: run "${migrateUpCommand(context.schema)}" on this database first.`
   }
   if (context.database?.kind === 'postgres' && code !== undefined && CONNECTION_CODES.has(code)) {
     return ' Check that PostgreSQL runs at that address and that --database-url (or DATABASE_URL) names it.'

@@ -12,6 +12,7 @@ import { createJwtLogout, type JwtLogout } from '../../src/jwt-logout.js'
 import { PGliteDialect } from '../../src/store/pglite-dialect.js'
 import type { CutoffDatabase } from '../../src/store/schema.js'
 import { buildForTest, REPOSITORY_ROOT, type TestBuild } from '../support/build.js'
+import { runProgram } from '../support/child-process.js'
 import { expectOneLineError, parseJsonOutput, spawnCli } from './helpers.js'
 
 // Spawned runs of the compiled bin: the bin itself, failures that need no
@@ -166,7 +167,8 @@ describe('commands on PGlite', () => {
     expectOneLineError(result, 1)
     expect(result.stderr).toBe(
       `Failed to read the cutoffs of user "alice" in embedded PGlite in ${dataDir}: relation "user_logouts" does not exist. ` +
-        'The jwt-logout tables are missing: run "jwt-logout migrate up" on this database first.\n',
+        'The jwt-logout tables are missing from the schemas of the search_path. If your app keeps them in a schema of their own, ' +
+        'pass it with --schema (or DATABASE_SCHEMA); otherwise run "jwt-logout migrate up" on this database first.\n',
     )
   })
 
@@ -190,9 +192,27 @@ describe('commands on PGlite', () => {
 
     expect(result.code).toBe(0)
     expect(result.stdout).toBe(
-      `Migrated up: 0001_create_user_logouts (embedded PGlite in ${dataDir})\n` +
-        `Migrated up: 0002_create_session_logouts (embedded PGlite in ${dataDir})\n`,
+      `Migrated up: 0001_create_user_logouts in embedded PGlite in ${dataDir} (schema from the search_path)\n` +
+        `Migrated up: 0002_create_session_logouts in embedded PGlite in ${dataDir} (schema from the search_path)\n`,
     )
+  })
+
+  it('ends quietly when the reader closes the pipe', async () => {
+    // head exits after one byte while the CLI still writes lines, so later writes meet a closed pipe.
+    // Whether a run hits that depends on timing, so several runs raise the odds.
+    // The CLI's exit code goes to a file, because sh reports the exit code of the pipeline's last command.
+    const codeFile = join(dataDir, '..', `cli-exit-code-${process.pid}`)
+    const script = '{ "$0" "$1" status alice --data-dir "$2"; echo $? > "$3"; } | head -c 1 > /dev/null'
+    try {
+      for (let run = 0; run < 3; run++) {
+        const result = await runProgram('sh', ['-c', script, process.execPath, build.cliPath, dataDir, codeFile])
+
+        expect(result.stderr).toBe('')
+        expect((await readFile(codeFile, 'utf8')).trim()).toBe('0')
+      }
+    } finally {
+      await rm(codeFile, { force: true })
+    }
   })
 
   it('tokens are valid before revoking', async () => {

@@ -84,8 +84,8 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
 
       expect(result.code).toBe(0)
       expect(result.stdout).toBe(
-        `Migrated up: 0001_create_user_logouts (PostgreSQL at ${url})\n` +
-          `Migrated up: 0002_create_session_logouts (PostgreSQL at ${url})\n`,
+        `Migrated up: 0001_create_user_logouts in PostgreSQL at ${url} (schema "${schema}")\n` +
+          `Migrated up: 0002_create_session_logouts in PostgreSQL at ${url} (schema "${schema}")\n`,
       )
       expect(await listTables(schema)).toEqual(['jwt_logout_migration', 'jwt_logout_migration_lock', 'session_logouts', 'user_logouts'])
     })
@@ -95,7 +95,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       const result = await runCli(['migrate', 'up'], { DATABASE_URL: url, DATABASE_SCHEMA: schema })
 
       expect(result.code).toBe(0)
-      expect(result.stdout).toBe(`Nothing to migrate up in PostgreSQL at ${url}.\n`)
+      expect(result.stdout).toBe(`Nothing to migrate up in PostgreSQL at ${url} (schema "${schema}").\n`)
     })
 
     it('status shows when each was applied', async () => {
@@ -120,17 +120,17 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
     it('down reverts one migration at a time', async () => {
       const first = await runCli(['migrate', 'down', ...args])
       expect(first.code).toBe(0)
-      expect(first.stdout).toBe(`Migrated down: 0002_create_session_logouts (PostgreSQL at ${url})\n`)
+      expect(first.stdout).toBe(`Migrated down: 0002_create_session_logouts in PostgreSQL at ${url} (schema "${schema}")\n`)
       expect(await listTables(schema)).not.toContain('session_logouts')
 
       const second = await runCli(['migrate', 'down', ...args])
       expect(second.code).toBe(0)
-      expect(second.stdout).toBe(`Migrated down: 0001_create_user_logouts (PostgreSQL at ${url})\n`)
+      expect(second.stdout).toBe(`Migrated down: 0001_create_user_logouts in PostgreSQL at ${url} (schema "${schema}")\n`)
       expect(await listTables(schema)).toEqual(['jwt_logout_migration', 'jwt_logout_migration_lock'])
 
       const third = await runCli(['migrate', 'down', ...args])
       expect(third.code).toBe(0)
-      expect(third.stdout).toBe(`Nothing to migrate down in PostgreSQL at ${url}.\n`)
+      expect(third.stdout).toBe(`Nothing to migrate down in PostgreSQL at ${url} (schema "${schema}").\n`)
     })
 
     it('status after down lists both as pending', async () => {
@@ -176,7 +176,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       expect(result.code).toBe(0)
       expect(result.stderr).toBe('')
       const lines = result.stdout.split('\n')
-      expect(lines[0]).toBe(`Logged out user "alice" everywhere in PostgreSQL at ${url}.`)
+      expect(lines[0]).toBe(`Logged out user "alice" everywhere in PostgreSQL at ${url} (schema "${database.schema}").`)
       const cutoff = /^Every token of this user issued at or before (\S+) is now rejected\.$/.exec(lines[1]!)?.[1]
       expect(cutoff).toMatch(ISO_MICROS)
       expect(lines[2]).toBe(
@@ -197,7 +197,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       expect(status).toEqual({ userId: 'alice', userCutoff: expect.stringMatching(ISO_MICROS), userCutoffMicros: firstCutoff, sessions: [] })
       expect(text.code).toBe(0)
       expect(text.stdout).toBe(
-        `User "alice" in PostgreSQL at ${url}:\n` +
+        `User "alice" in PostgreSQL at ${url} (schema "${database.schema}"):\n` +
           `  Logged out everywhere at ${status.userCutoff}: every token issued at or before it is rejected.\n` +
           '  No ended sessions whose tokens may still be live.\n',
       )
@@ -208,7 +208,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
 
       expect(parseJsonOutput(json)).toEqual({ userId: 'nobody', userCutoff: null, userCutoffMicros: null, sessions: [] })
       expect(text.stdout).toBe(
-        `User "nobody" in PostgreSQL at ${url}:\n  Never logged out everywhere.\n  No ended sessions whose tokens may still be live.\n`,
+        `User "nobody" in PostgreSQL at ${url} (schema "${database.schema}"):\n  Never logged out everywhere.\n  No ended sessions whose tokens may still be live.\n`,
       )
     })
 
@@ -261,7 +261,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       expect(output.keptUntilMicros).toBe(output.cutoffMicros + 360_000_000)
       expect(fromDefault.code).toBe(0)
       const lines = fromDefault.stdout.split('\n')
-      expect(lines[0]).toBe(`Logged out session "tablet" of user "alice" in PostgreSQL at ${url}.`)
+      expect(lines[0]).toBe(`Logged out session "tablet" of user "alice" in PostgreSQL at ${url} (schema "${database.schema}").`)
       const cutoff = /^Every token of this session issued at or before (\S+) is now rejected\.$/.exec(lines[1]!)?.[1]
       const keptUntil = /^The session cutoff is kept until at least (\S+): its tokens expire within 900 s, plus 60 s of clock tolerance\. "jwt-logout prune" deletes it after that\.$/.exec(lines[2]!)?.[1]
       expect(Date.parse(keptUntil!) - Date.parse(cutoff!)).toBe(960_000)
@@ -391,7 +391,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       const result = await runCli(['status', 'alice', '--database-url', withSearchPath(url, uniqueSchema('missing'))])
 
       expectOneLineError(result, 1)
-      expect(result.stderr).toMatch(/The jwt-logout tables are missing: run "jwt-logout migrate up" on this database first\.\n$/)
+      expect(result.stderr).toMatch(/The jwt-logout tables are missing from the schemas of the search_path\. If your app keeps them in a schema of their own, pass it with --schema \(or DATABASE_SCHEMA\); otherwise run "jwt-logout migrate up" on this database first\.\n$/)
     })
   })
 
@@ -434,7 +434,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       const result = await runCli(['prune', '--batch-size', '2', '--schema', database.schema!, '--database-url', url])
 
       expect(result.code).toBe(0)
-      expect(result.stdout).toBe(`Pruned 3 expired session cutoffs from PostgreSQL at ${url}.\n`)
+      expect(result.stdout).toBe(`Pruned 3 expired session cutoffs from PostgreSQL at ${url} (schema "${database.schema}").\n`)
       expect(await listSessions()).toEqual(['inside-margin', 'live'])
     })
 
@@ -442,7 +442,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       const result = await runCli(['prune', '--margin-ms', '0'], { DATABASE_URL: searchPathUrl })
 
       expect(result.code).toBe(0)
-      expect(result.stdout).toBe(`Pruned 1 expired session cutoffs from PostgreSQL at ${searchPathUrl}.\n`)
+      expect(result.stdout).toBe(`Pruned 1 expired session cutoffs from PostgreSQL at ${searchPathUrl} (schema from the search_path).\n`)
       expect(await listSessions()).toEqual(['live'])
     })
 
@@ -450,7 +450,7 @@ describe.skipIf(postgresUrl() === null)('CLI on PostgreSQL', () => {
       const result = await runCli(['prune', '--margin-ms', '0', '--database-url', searchPathUrl])
 
       expect(result.code).toBe(0)
-      expect(result.stdout).toBe(`Pruned 0 expired session cutoffs from PostgreSQL at ${searchPathUrl}.\n`)
+      expect(result.stdout).toBe(`Pruned 0 expired session cutoffs from PostgreSQL at ${searchPathUrl} (schema from the search_path).\n`)
     })
 
     it('keeps the cutoffs of logout-all', async () => {

@@ -18,12 +18,22 @@ export function runNode(
   env: Record<string, string> = {},
   timeoutMs = 60_000,
 ): Promise<ProcessResult> {
+  return runProgram(process.execPath, [scriptPath, ...args], env, timeoutMs)
+}
+
+/** Runs `file` with `args` like runNode: with PATH plus `env`, resolving with any exit code. */
+export function runProgram(
+  file: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const options = { env: { PATH: process.env.PATH ?? '', ...env }, timeout: timeoutMs }
-    execFile(process.execPath, [scriptPath, ...args], options, (error, stdout, stderr) => {
+    execFile(file, [...args], options, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') {
         // No exit code: the process could not start, or it was killed at the timeout.
-        reject(new Error(`node ${scriptPath} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`, { cause: error }))
+        reject(new Error(`${file} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`, { cause: error }))
         return
       }
       resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr })

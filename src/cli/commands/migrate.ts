@@ -1,6 +1,6 @@
 import { hasUnmanagedTables, MigrationError, migrateDown, migrateToLatest, migrationStatus } from '../../store/migrations.js'
 import { UsageError } from '../args.js'
-import { requireDatabase, type Command, type CommandContext } from '../command.js'
+import { type Command, type CommandContext, describeTarget, requireDatabase } from '../command.js'
 import { attempt, CommandFailedError, failureMessage, migrateUpCommand } from '../failure.js'
 import { suggestionFor } from '../../suggest.js'
 
@@ -18,7 +18,9 @@ export const migrateCommand: Command = {
       'migrate down reverts the latest applied migration. ' +
       'migrate status lists every migration with the time it was applied, or "pending".',
     'migrate status exits with code 0 whether or not a migration is pending; ' +
-      'scripts read the "pending" list of its --json output.',
+      'scripts read the "pending" list of its --json output. When the tables exist but were created ' +
+      'outside these migrations, for example from print-sql, "createdOutsideMigrations" is true: ' +
+      'the migrate commands do not apply to them, and migrate up refuses to run.',
   ],
   options: {
     json: { type: 'boolean', help: 'migrate status only: print the result as one JSON object' },
@@ -56,8 +58,8 @@ async function migrate(context: CommandContext, direction: 'up' | 'down'): Promi
     throw new CommandFailedError(failureMessage(context, action, error.cause ?? error), { cause: error })
   }
 
-  if (results.length === 0) context.output.line(`Nothing to migrate ${direction} in ${database.description}.`)
-  for (const result of results) context.output.line(`Migrated ${direction}: ${result.migrationName} (${database.description})`)
+  if (results.length === 0) context.output.line(`Nothing to migrate ${direction} in ${describeTarget(context)}.`)
+  for (const result of results) context.output.line(`Migrated ${direction}: ${result.migrationName} in ${describeTarget(context)}`)
 }
 
 async function printStatus(context: CommandContext, json: boolean): Promise<void> {
@@ -83,7 +85,8 @@ async function printStatus(context: CommandContext, json: boolean): Promise<void
   context.output.line(`Migrations in ${database.description}${place}:`)
   const width = Math.max(...statuses.map((status) => status.name.length))
   for (const status of statuses) {
-    const state = status.executedAt === undefined ? 'pending' : `applied ${status.executedAt.toISOString()}`
+    const missing = unmanaged ? 'not recorded (tables created outside these migrations)' : 'pending'
+    const state = status.executedAt === undefined ? missing : `applied ${status.executedAt.toISOString()}`
     context.output.line(`  ${status.name.padEnd(width)}  ${state}`)
   }
   if (pending.length === 0) {

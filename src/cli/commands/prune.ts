@@ -1,6 +1,6 @@
 import { pruneExpiredSessions } from '../../store/prune.js'
 import { parseWholeNumber, stringValue } from '../args.js'
-import { requireDatabase, type Command } from '../command.js'
+import { type Command, describeTarget, requireDatabase } from '../command.js'
 import { attempt } from '../failure.js'
 
 const DEFAULT_BATCH_SIZE = 1000
@@ -44,7 +44,7 @@ export const pruneCommand: Command = {
       const deleted = await attempt(context, 'prune expired session cutoffs', () =>
         pruneExpiredSessions(database.db, { batchSize, marginMs, schema: context.schema }),
       )
-      context.output.line(`Pruned ${deleted} expired session cutoffs from ${database.description}.`)
+      context.output.line(`Pruned ${deleted} expired session cutoffs from ${describeTarget(context)}.`)
     }
   },
 }

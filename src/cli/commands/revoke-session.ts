@@ -2,7 +2,7 @@ import { MicrosecondClock } from '../../clock.js'
 import { KyselyCutoffStore } from '../../store/kysely-cutoff-store.js'
 import { formatMicros } from '../../store/timestamps.js'
 import { checkId, parseWholeNumber, stringValue, type Environment } from '../args.js'
-import { requireDatabase, type Command } from '../command.js'
+import { type Command, describeTarget, requireDatabase } from '../command.js'
 import { attempt } from '../failure.js'
 import { quote } from '../output.js'
 import { propagationNotice } from './revoke-notice.js'
@@ -90,7 +90,7 @@ export const revokeSessionCommand: Command = {
         })
         return
       }
-      context.output.line(`Logged out session ${quote(sessionId)} of user ${quote(userId)} in ${database.description}.`)
+      context.output.line(`Logged out session ${quote(sessionId)} of user ${quote(userId)} in ${describeTarget(context)}.`)
       context.output.line(`Every token of this session issued at or before ${formatMicros(cutoff)} is now rejected.`)
       context.output.line(
         `The session cutoff is kept until at least ${formatMicros(keptUntil)}: its tokens expire within ` +

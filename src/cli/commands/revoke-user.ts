@@ -2,7 +2,7 @@ import { MicrosecondClock } from '../../clock.js'
 import { KyselyCutoffStore } from '../../store/kysely-cutoff-store.js'
 import { formatMicros } from '../../store/timestamps.js'
 import { checkId } from '../args.js'
-import { requireDatabase, type Command } from '../command.js'
+import { type Command, describeTarget, requireDatabase } from '../command.js'
 import { attempt } from '../failure.js'
 import { quote } from '../output.js'
 import { propagationNotice } from './revoke-notice.js'
@@ -38,7 +38,7 @@ export const revokeUserCommand: Command = {
         context.output.json({ userId, cutoff: formatMicros(cutoff), cutoffMicros: cutoff, notifyChannel: context.notifyChannel })
         return
       }
-      context.output.line(`Logged out user ${quote(userId)} everywhere in ${database.description}.`)
+      context.output.line(`Logged out user ${quote(userId)} everywhere in ${describeTarget(context)}.`)
       context.output.line(`Every token of this user issued at or before ${formatMicros(cutoff)} is now rejected.`)
       context.output.line(propagationNotice(database, context.notifyChannel))
     }

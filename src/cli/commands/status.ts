@@ -4,7 +4,7 @@ import { KyselyCutoffStore } from '../../store/kysely-cutoff-store.js'
 import { inSchema, type CutoffDatabase } from '../../store/schema.js'
 import { formatMicros, micros, parseMicros } from '../../store/timestamps.js'
 import { checkId } from '../args.js'
-import { requireDatabase, type Command, type CommandContext } from '../command.js'
+import { type Command, type CommandContext, describeTarget, requireDatabase } from '../command.js'
 import { attempt } from '../failure.js'
 import { quote } from '../output.js'
 
@@ -86,7 +86,7 @@ function printJson(context: CommandContext, userId: string, userCutoff: number, 
 
 function printText(context: CommandContext, userId: string, userCutoff: number, sessions: SessionCutoff[]): void {
   const { output } = context
-  output.line(`User ${quote(userId)} in ${requireDatabase(context).description}:`)
+  output.line(`User ${quote(userId)} in ${describeTarget(context)}:`)
   if (userCutoff === 0) {
     output.line('  Never logged out everywhere.')
   } else {
