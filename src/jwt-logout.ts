@@ -13,13 +13,14 @@ import { createRequireAuth } from './express/require-auth.js'
 import type { CutoffListener, ListenerState } from './invalidation/cutoff-listener.js'
 import { PGliteListener } from './invalidation/pglite-listener.js'
 import { PostgresListener } from './invalidation/postgres-listener.js'
-import { SILENT_LOGGER } from './logger.js'
+import { SILENT_LOGGER, type Logger } from './logger.js'
 import { MetricsRecorder, type MetricsSnapshot } from './metrics/metrics-recorder.js'
 import { resolveOptions, type JwtLogoutOptions, type ResolvedOptions } from './options.js'
 import { Revoker } from './revocation/revoker.js'
 import { resolveDatabase } from './store/database-input.js'
 import { KyselyCutoffStore } from './store/kysely-cutoff-store.js'
 import { resolvePruneOptions, type PruneOptions } from './store/prune.js'
+import { isStorableText } from './store/storable-text.js'
 import type { VerifiedToken } from './token/claims.js'
 import { TokenIssuer, type IssuedToken, type IssueTokenOptions } from './token/token-issuer.js'
 import { TokenVerifier } from './token/token-verifier.js'
@@ -121,7 +122,7 @@ export function createJwtLogout(options: JwtLogoutOptions): JwtLogout {
     resolved.tokenCacheMaxTokens === 0 ? undefined : new VerifiedTokenCache(resolved.tokenCacheMaxTokens, resolved.now)
   const authenticator = new Authenticator(verifier, cache, tokenCache, metrics)
   const revoker = new Revoker(store, cache, clock, resolved.token, { logger, metrics })
-  const listener = startListener(resolved, database.listenConnection, cache)
+  const listener = startListener(resolved, database.listenConnection, cache, logger)
   const tokenCounters = () => ({ tokenVerifications: verifier.verifications, tokenCacheHits: authenticator.tokenCacheHits })
 
   return {
@@ -169,11 +170,11 @@ function startListener(
   resolved: ResolvedOptions,
   databaseConnection: string | pg.ClientConfig | undefined,
   cache: CutoffCache,
+  logger: Logger,
 ): CutoffListener | undefined {
   const { listen, notifyChannel: channel } = resolved
   if (listen === undefined) return undefined
 
-  const logger = resolved.logger ?? SILENT_LOGGER
   let listener: CutoffListener
   if ('pglite' in listen) {
     listener = new PGliteListener(listen.pglite, channel, logger)
@@ -193,7 +194,7 @@ function startListener(
 }
 
 function checkId(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '' || value.includes('\u0000') || !value.isWellFormed()) {
+  if (typeof value !== 'string' || value === '' || !isStorableText(value)) {
     throw new TypeError(`${name} must be a non-empty string without NUL characters, got ${JSON.stringify(value)}`)
   }
   return value

@@ -1,6 +1,7 @@
 import { checkChannel, DEFAULT_CHANNEL } from '../invalidation/notification.js'
 import { isPostgresUrl } from '../store/database-input.js'
 import { checkSchemaName } from '../store/schema.js'
+import { isStorableText } from '../store/storable-text.js'
 
 /**
  * The command line is invalid: an unknown command or option, a missing or
@@ -141,7 +142,7 @@ export function parseWholeNumber(name: string, text: string, rule: WholeNumberRu
  * @throws UsageError for an empty id, or one with NUL or unpaired surrogate characters.
  */
 export function checkId(name: string, value: string, command: string): string {
-  if (value === '' || value.includes('\u0000') || !value.isWellFormed()) {
+  if (value === '' || !isStorableText(value)) {
     throw new UsageError(`<${name}> must be a non-empty string without NUL characters, got ${JSON.stringify(value)}.`, command)
   }
   return value

@@ -1,5 +1,7 @@
 import type { ColumnType, Kysely } from 'kysely'
 
+import { isStorableText } from './storable-text.js'
+
 /**
  * A `timestamptz` column. Reads go through `extract(epoch …)` to keep
  * microseconds, because node-postgres parses timestamptz into a millisecond
@@ -30,11 +32,11 @@ export interface CutoffDatabase {
   session_logouts: SessionLogoutsTable
 }
 
-/** Longest identifier PostgreSQL keeps, in bytes; it truncates longer ones. */
+/** Maximum length of a PostgreSQL identifier, in bytes. PostgreSQL truncates longer names. */
 const MAX_IDENTIFIER_BYTES = 63
 
 /**
- * Checks the name of the schema that holds jwt-logout's tables. Any name
+ * Checks the name of the schema that contains jwt-logout's tables. Any name
  * PostgreSQL accepts is allowed, since Kysely quotes it.
  * @throws TypeError naming the value and the rule it breaks.
  */
@@ -43,8 +45,7 @@ export function checkSchemaName(value: unknown, name = 'schema'): string | undef
   if (
     typeof value !== 'string' ||
     value === '' ||
-    value.includes('\u0000') ||
-    !value.isWellFormed() ||
+    !isStorableText(value) ||
     Buffer.byteLength(value) > MAX_IDENTIFIER_BYTES
   ) {
     throw new TypeError(

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { SignJWT, type JWTPayload } from 'jose'
 
 import { toNumericDate, type MicrosecondClock } from '../clock.js'
+import { isStorableText } from '../store/storable-text.js'
 import { ISSUED_AT_MICROS_CLAIM } from './claims.js'
 import type { ResolvedTokenOptions } from './token-options.js'
 import type { TokenVerifier } from './token-verifier.js'
@@ -88,7 +89,7 @@ function checkIdentifier(name: string, value: unknown, maxLength: number): void 
   if (typeof value !== 'string' || value === '' || value.length > maxLength) {
     throw new TypeError(`${name} must be a non-empty string of at most ${maxLength} characters`)
   }
-  if (value.includes('\u0000') || !value.isWellFormed()) {
+  if (!isStorableText(value)) {
     throw new TypeError(`${name} must not contain NUL characters or unpaired UTF-16 surrogates`)
   }
 }

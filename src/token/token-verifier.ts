@@ -4,6 +4,7 @@ import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
 
 import type { Clock } from '../clock.js'
 import { UnauthorizedError } from '../errors/unauthorized-error.js'
+import { isStorableText } from '../store/storable-text.js'
 import { ISSUED_AT_MICROS_CLAIM, type VerifiedClaims, type VerifiedToken } from './claims.js'
 import { importTokenKeys, type TokenKeys } from './token-keys.js'
 import type { ResolvedTokenOptions } from './token-options.js'
@@ -128,8 +129,7 @@ function checkIdentifierClaim(payload: JWTPayload, claim: 'sub' | 'sid', maxLeng
       `The token's "${claim}" claim is ${value.length} characters long; the maximum is ${maxLength}.`,
     )
   }
-  // PostgreSQL text cannot hold NUL, and a lone surrogate would be stored as U+FFFD, aliasing another id.
-  if (value.includes('\u0000') || !value.isWellFormed()) {
+  if (!isStorableText(value)) {
     throw new UnauthorizedError(
       'invalid_token',
       `The token's "${claim}" claim contains a NUL character or invalid UTF-16, which no user id may contain.`,
