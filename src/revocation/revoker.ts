@@ -77,14 +77,14 @@ export class Revoker {
   /**
    * Revokes every token of one session issued up to now, or up to `notBefore`
    * when that is later, and returns the cutoff written. `tokenExpiresAt` is the
-   * `exp` of the session's token in microseconds; see #retainUntil for how long
+   * `exp` of the session's token in microseconds; see retainUntil for how long
    * the store keeps the row.
    */
   async revokeSession(userId: string, sessionId: string, tokenExpiresAt: number, notBefore = 0): Promise<number> {
     const cutoff = Math.max(this.#clock.next(), notBefore)
-    const retainUntil = this.#retainUntil(cutoff, tokenExpiresAt)
+    const keepUntil = retainUntil(cutoff, tokenExpiresAt, this.#retention)
     await this.#write('revokeSession', { userId, sessionId }, () =>
-      this.#store.revokeSession(userId, sessionId, cutoff, retainUntil),
+      this.#store.revokeSession(userId, sessionId, cutoff, keepUntil),
     )
     this.#cache.applySessionCutoff(userId, sessionId, cutoff)
     this.#recordRevocation('session', { userId, sessionId }, cutoff)
@@ -109,19 +109,21 @@ export class Revoker {
     this.#logger.info({ kind, ...ids, cutoff: formatMicros(cutoff) }, message)
   }
 
-  /**
-   * Returns when a session cutoff may be forgotten, in microseconds: after the
-   * session's token has expired, plus the clock tolerance, and, when a maximum
-   * token age is set, after every token issued before the cutoff is too old.
-   */
-  #retainUntil(cutoff: number, tokenExpiresAt: number): number {
-    const { maxTokenAgeSeconds, clockToleranceSeconds } = this.#retention
-    let retainUntil = Math.max(tokenExpiresAt, cutoff)
-    if (maxTokenAgeSeconds !== undefined) {
-      retainUntil = Math.max(retainUntil, cutoff + maxTokenAgeSeconds * 1_000_000)
-    }
-    // NOTE: without maxTokenAgeSeconds, an older token of the same session may expire after this one.
-    // Once the row is deleted, that token is valid again. Logout-all has no such gap.
-    return Math.min(retainUntil + clockToleranceSeconds * 1_000_000, MAX_RETAIN_UNTIL_MICROS)
+}
+
+/**
+ * Returns when a session cutoff may be forgotten, in microseconds: after the
+ * session's token has expired, plus the clock tolerance, and, when a maximum
+ * token age is set, after every token issued before the cutoff is too old.
+ * The CLI's revoke-session applies the same rule.
+ */
+export function retainUntil(cutoff: number, tokenExpiresAt: number, retention: RetentionSettings): number {
+  const { maxTokenAgeSeconds, clockToleranceSeconds } = retention
+  let keepUntil = Math.max(tokenExpiresAt, cutoff)
+  if (maxTokenAgeSeconds !== undefined) {
+    keepUntil = Math.max(keepUntil, cutoff + maxTokenAgeSeconds * 1_000_000)
   }
+  // NOTE: without maxTokenAgeSeconds, an older token of the same session may expire after this one.
+  // Once the row is deleted, that token is valid again. Logout-all has no such gap.
+  return Math.min(keepUntil + clockToleranceSeconds * 1_000_000, MAX_RETAIN_UNTIL_MICROS)
 }

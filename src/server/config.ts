@@ -57,6 +57,12 @@ export interface ServerConfig {
   metricsEnabled: boolean
 }
 
+/** Lifetime of issued tokens when TOKEN_LIFETIME_SECONDS is unset, in seconds; the CLI uses it too. */
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 900
+
+/** Largest TOKEN_LIFETIME_SECONDS: 365 days, in seconds. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 31_536_000
+
 /** The two demo users that .env.example also lists, used when DEMO_USERS is unset. */
 export const DEFAULT_DEMO_USERS = 'alice:alice-password,bob:bob-password'
 
@@ -83,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     dataDir: resolve(env.DATA_DIR || 'data'),
     jwtSecret: jwtSecret || randomBytes(48).toString('base64'),
     jwtSecretGenerated: !jwtSecret,
-    tokenLifetimeSeconds: readInteger(env, 'TOKEN_LIFETIME_SECONDS', 900, 1, 31_536_000),
+    tokenLifetimeSeconds: readInteger(env, 'TOKEN_LIFETIME_SECONDS', DEFAULT_TOKEN_LIFETIME_SECONDS, 1, MAX_TOKEN_LIFETIME_SECONDS),
     cacheMaxUsers: readInteger(env, 'CACHE_MAX_USERS', 10_000, 1, Number.MAX_SAFE_INTEGER),
     cacheTtlMs: readInteger(env, 'CACHE_TTL_MS', 10_000, 1, Number.MAX_SAFE_INTEGER),
     cacheStaleIfErrorMs: readInteger(env, 'CACHE_STALE_IF_ERROR_MS', 0, 0, Number.MAX_SAFE_INTEGER),

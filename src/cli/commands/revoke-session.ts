@@ -1,4 +1,6 @@
 import { MicrosecondClock } from '../../clock.js'
+import { retainUntil } from '../../revocation/revoker.js'
+import { DEFAULT_TOKEN_LIFETIME_SECONDS, MAX_TOKEN_LIFETIME_SECONDS } from '../../server/config.js'
 import { KyselyCutoffStore } from '../../store/kysely-cutoff-store.js'
 import { formatMicros } from '../../store/timestamps.js'
 import { checkId, parseWholeNumber, stringValue, type Environment } from '../args.js'
@@ -6,12 +8,6 @@ import { type Command, describeTarget, requireDatabase } from '../command.js'
 import { attempt } from '../failure.js'
 import { quote } from '../output.js'
 import { propagationNotice } from './revoke-notice.js'
-
-/** Token lifetime of the runnable server when TOKEN_LIFETIME_SECONDS is unset, in seconds. */
-const DEFAULT_TOKEN_LIFETIME_SECONDS = 900
-
-/** Largest TOKEN_LIFETIME_SECONDS that the runnable server accepts: 365 days. */
-const MAX_TOKEN_LIFETIME_SECONDS = 31_536_000
 
 /** Clock tolerance added to the retention when --clock-tolerance is not given, in seconds. */
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60
@@ -69,9 +65,8 @@ export const revokeSessionCommand: Command = {
       const database = requireDatabase(context)
       const store = new KyselyCutoffStore(database.db, { channel: context.notifyChannel, schema: context.schema })
       const cutoff = new MicrosecondClock().next()
-      // The rule of the library's Revoker: the later of the tokens' expiry and the cutoff, plus the clock tolerance.
       const tokensExpireAt = cutoff + expiresInSeconds * 1_000_000
-      const keptUntil = Math.max(tokensExpireAt, cutoff) + clockToleranceSeconds * 1_000_000
+      const keptUntil = retainUntil(cutoff, tokensExpireAt, { maxTokenAgeSeconds: undefined, clockToleranceSeconds })
       await attempt(context, `record the logout of session ${quote(sessionId)} of user ${quote(userId)}`, () =>
         store.revokeSession(userId, sessionId, cutoff, keptUntil),
       )
