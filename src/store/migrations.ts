@@ -69,10 +69,12 @@ export function createMigrator(db: Kysely<any>, schema?: string): Migrator {
 export async function migrateToLatest(db: DatabaseInput, options: MigrationOptions = {}): Promise<readonly MigrationResult[]> {
   const schema = checkSchemaName(options.schema)
   return withDatabase(db, async (kysely) => {
-    // Checked before Kysely creates its bookkeeping tables, so a refused run leaves nothing behind.
+    let target: string
     let unmanaged: boolean
     try {
-      unmanaged = await hasUnmanagedTables(kysely, schema)
+      target = schema ?? (await currentSchema(kysely))
+      // Checked before Kysely creates its bookkeeping tables, so a refused run leaves nothing behind.
+      unmanaged = await hasUnmanagedTables(kysely, target)
     } catch (error) {
       return checked('up', { error })
     }
@@ -86,7 +88,7 @@ export async function migrateToLatest(db: DatabaseInput, options: MigrationOptio
         undefined,
       )
     }
-    return checked('up', await migrateInSchema(kysely, schema, (migrator) => migrator.migrateToLatest()))
+    return checked('up', await createMigrator(kysely, target).migrateToLatest())
   })
 }
 
