@@ -179,7 +179,7 @@ async function endQuietly(client: pg.Client): Promise<void> {
   destroyQuietly(client)
 }
 
-/** Whether the connection settings already set an application_name. */
+/** Checks whether the connection settings already set an application_name. */
 function namesApplication(settings: pg.ClientConfig): boolean {
   return settings.application_name !== undefined || (settings.connectionString?.includes('application_name=') ?? false)
 }

@@ -63,7 +63,7 @@ describe.each(databaseKinds())('cookie mode on %s', (kind) => {
     const { token } = await jwtLogout.issueToken('late-user')
     const errors: unknown[] = []
     const app = express()
-    // A middleware that answers before the logout handler runs, as a timeout middleware may.
+    // A middleware that responds before the logout handler runs, as a timeout middleware may.
     app.post('/api/logout', (_req, res, next) => {
       res.status(202).end()
       next()
