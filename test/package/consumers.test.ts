@@ -132,6 +132,14 @@ describe('packed package', () => {
       expect(binPath).toBe('package/dist/src/cli/main.js')
     })
 
+    it('types JWKs without node:crypto JsonWebKey', async () => {
+      // Some @types/node versions do not export JsonWebKey, so declarations that import it fail to compile there.
+      const declarations = await readFile(join(consumer.packageRoot, 'dist', 'src', 'token', 'key-options.d.ts'), 'utf8')
+
+      expect(declarations).toContain("import type { JWK } from 'jose'")
+      expect(declarations).not.toContain('JsonWebKey')
+    })
+
     it('leaves out tests and TypeScript sources', () => {
       const tests = packed.entries.filter((entry) => entry.startsWith('package/test/'))
       const sources = packed.entries.filter((entry) => entry.startsWith('package/src/') || entry.startsWith('package/migrations/'))
