@@ -58,6 +58,14 @@ describe.runIf(databaseUrl !== null)('the existing-app example on PostgreSQL', (
   afterAll(async () => {
     for (const { auth } of apps) await auth.close()
     await pool?.end()
+    // pool.end() resolves before its connections finish closing, and terminating one that is still closing
+    // raises an error on a client that has no listener any more. So wait, a bounded time, for them to go.
+    const deadline = Date.now() + MAX_WAIT_MS
+    while (Date.now() < deadline) {
+      const { rows } = await admin.query('select count(*)::int as count from pg_stat_activity where datname = $1', [databaseName])
+      if (rows[0].count === 0) break
+      await sleep(20)
+    }
     await admin.query(`drop database if exists ${databaseName} with (force)`)
     await admin.end()
   })
